@@ -1,0 +1,146 @@
+"""`python -m d2l_ext.bench`: d2l's PyTorch pipeline against ours, in one process on one machine.
+
+Reference = d2l's own code (torchvision dataset, ToTensor, DataLoader with 4 workers, d2l's Animator)
+fed the same Fashion-MNIST bytes from a temporary `../data/FashionMNIST/raw`. Ratios are ours / reference.
+"""
+import argparse
+import contextlib
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from d2l_ext import chapter, codegen, data, notebooks, runinfo
+
+RESULTS_DIR = Path("benchmarks/results")
+COMMAND = "make bench"
+D2L_IMPORT_OURS = re.compile(r"^from d2l_ext import torch as d2l$", re.MULTILINE)
+BATCH_SIZE = 256
+
+
+def write_raw(folder, quick):
+    """The four IDX files, decompressed (the torchvision layout), full or quick subset."""
+    raw = Path(folder) / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split in ("train", "test"):
+        images, labels = data.load_split(split, quick=quick)
+        for kind, array, magic in (("images", images, data.IMAGE_MAGIC), ("labels", labels, data.LABEL_MAGIC)):
+            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+            (raw / data.FILES[(split, kind)][0]).write_bytes(header + np.ascontiguousarray(array).tobytes())
+    (Path(folder) / "work").mkdir()
+    return Path(folder) / "work"
+
+
+@contextlib.contextmanager
+def cwd(path):
+    """Run the block in `path` (d2l reads ../data relative to it)."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def timed(fn):
+    """(seconds, result) of one call."""
+    start = time.monotonic()
+    result = fn()
+    return time.monotonic() - start, result
+
+
+def one_pass(loaders):
+    """Build the loaders, then read every training batch once."""
+    train_iter, _ = loaders()
+    return sum(len(y) for _, y in train_iter)
+
+
+def chapter_train(d2l_module):
+    """The chapter's PyTorch `train`, verbatim, bound to the given d2l module."""
+    import torch
+    from torch.optim import lr_scheduler
+    namespace = {"d2l": d2l_module, "torch": torch, "lr_scheduler": lr_scheduler}
+    exec(codegen.extract(chapter.read_chapter(), "pytorch", "train"), namespace)  # noqa: S102  chapter code
+    return namespace["train"]
+
+
+def chapter_epoch(d2l_module):
+    """Seconds for one full-data epoch of the chapter's train loop with d2l_module's loader and plots."""
+    import torch
+    net_fn = chapter.setup_namespace("pytorch")["net_fn"]
+    train_iter, test_iter = d2l_module.load_data_fashion_mnist(batch_size=BATCH_SIZE)
+    net, device = net_fn(), d2l_module.try_gpu()
+    trainer = torch.optim.SGD(net.parameters(), lr=0.3)
+    seconds, _ = timed(lambda: chapter_train(d2l_module)(net, train_iter, test_iter, 1,
+                                                         torch.nn.CrossEntropyLoss(), trainer, device))
+    return seconds
+
+
+def run_notebook(nb, folder):
+    """Seconds to execute a notebook top to bottom in `folder`."""
+    from nbclient import NotebookClient
+    client = NotebookClient(nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    seconds, _ = timed(client.execute)
+    return seconds
+
+
+def figure(name, ours, reference):
+    """One bench line: absolute times and ours / reference."""
+    ratio = ours / reference
+    print(f"{name:34s} reference {reference:8.2f} s   ours {ours:8.2f} s   ours/ref {ratio:5.3f}  "
+          f"({1 / ratio:.2f}x faster)", flush=True)
+    return {"reference_s": round(reference, 3), "ours_s": round(ours, 3), "ratio": round(ratio, 4)}
+
+
+def bench(skip_notebook=False):
+    """Every figure, measured in this process; returns the JSON record."""
+    from d2l import torch as d2l_ref
+    from d2l_ext import torch as d2l_ours
+    from d2l_ext.fast.pytorch import Trainer
+    figures = {}
+    with tempfile.TemporaryDirectory() as full, tempfile.TemporaryDirectory() as quick:
+        full_work, quick_work = write_raw(full, quick=False), write_raw(quick, quick=True)
+        with cwd(full_work):
+            figures["load_data_one_pass"] = figure("load data + one pass over train",
+                                                   timed(lambda: one_pass(lambda: d2l_ours.load_data_fashion_mnist(BATCH_SIZE)))[0],
+                                                   timed(lambda: one_pass(lambda: d2l_ref.load_data_fashion_mnist(BATCH_SIZE)))[0])
+            figures["chapter_epoch"] = figure("chapter train(), 1 full epoch", chapter_epoch(d2l_ours),
+                                              chapter_epoch(d2l_ref))
+        fast = Trainer(BATCH_SIZE)
+        steady = sorted(e["time_s"] for e in fast.train("constant", 3))[1]
+        figures["fast_runner_epoch"] = figure("fast runner, 1 full epoch", steady,
+                                              figures["chapter_epoch"]["reference_s"])
+        if not skip_notebook:
+            ours_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
+            ref_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
+            for cell in ref_nb.cells:
+                cell.source = D2L_IMPORT_OURS.sub("from d2l import torch as d2l", cell.source)
+            os.environ[data.ENV_QUICK] = "1"
+            figures["notebook_quick"] = figure("PyTorch notebook, quick mode", run_notebook(ours_nb, quick_work),
+                                               run_notebook(ref_nb, quick_work))
+    return {"command": COMMAND, **json.loads(runinfo.describe()), "batch_size": BATCH_SIZE, "figures": figures}
+
+
+def main(argv=None):
+    """Run the bench and write its JSON under benchmarks/results/."""
+    parser = argparse.ArgumentParser(prog="python -m d2l_ext.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-notebook", action="store_true", help="leave out the (slow) notebook figure")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    record = bench(args.skip_notebook)
+    slug = re.sub(r"[^a-z0-9]+", "-", record["device"].lower()).strip("-")
+    path = args.out / f"bench-{slug}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""`python -m d2l_ext.build generate|check`: the notebooks and generated code from the chapter."""
+import sys
+
+from d2l_ext import codegen, notebooks
+
+USAGE = "usage: python -m d2l_ext.build generate|check"
+
+
+def main(argv):
+    """Generate everything from notebooks/lr-scheduler.md, or check nothing drifted from it."""
+    if argv == ["generate"]:
+        codegen.generate()
+        notebooks.generate()
+        return 0
+    if argv == ["check"]:
+        problems = codegen.check() + notebooks.check()
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print("Run `make notebooks` to regenerate from notebooks/lr-scheduler.md.", file=sys.stderr)
+            return 1
+        print("notebooks and d2l_ext's generated code match notebooks/lr-scheduler.md")
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,83 @@
+"""The chapter's MXNet runs, fast: hybridized net, device-resident data, metrics on the device, one sync per epoch."""
+import time
+
+import numpy as onp
+from mxnet import autograd, gluon, init, lr_scheduler, np
+
+from d2l_ext import chapter, determinism
+from d2l_ext.mxnet import to_arrays, try_gpu
+from d2l_ext.schedulers import SquareRootScheduler
+
+# run -> Trainer options: the chapter's MXNet cells; Gluon calls the scheduler once per update, as there
+SCHEDULES = {
+    "constant": lambda: {"learning_rate": 0.3},
+    "square_root": lambda: {"lr_scheduler": SquareRootScheduler(lr=0.1)},
+    "piecewise": lambda: {"lr_scheduler": lr_scheduler.MultiFactorScheduler(step=[15, 30], factor=0.5,
+                                                                             base_lr=0.5)},
+    "cosine": lambda: {"lr_scheduler": lr_scheduler.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)},
+    "cosine_warmup": lambda: {"lr_scheduler": lr_scheduler.CosineScheduler(20, warmup_steps=5, base_lr=0.3,
+                                                                           final_lr=0.01)},
+}
+EVAL_BATCH = 2500
+
+
+class Trainer:
+    """Holds the data on the device once; trains the chapter's hybridized net for any run of SCHEDULES."""
+
+    def __init__(self, batch_size):
+        namespace = chapter.setup_namespace("mxnet")  # the chapter's own net (hybridized) and loss
+        self.net, self.loss, self.batch_size = namespace["net"], namespace["loss"], batch_size
+        self.ctx = try_gpu()
+        self.train_data, self.test_data = to_arrays("train", self.ctx), to_arrays("test", self.ctx)
+        start = time.monotonic()
+        self.reset()
+        loss_sum, _, _ = self.epoch(gluon.Trainer(self.net.collect_params(), "sgd", {"learning_rate": 0.1}),
+                                    max_batches=3)
+        loss_sum.item()  # MXNet runs asynchronously: wait for the warm-up to finish
+        self.warmup_s = round(time.monotonic() - start, 2)
+
+    def reset(self):
+        """Re-initialize the net's weights as the chapter does."""
+        self.net.initialize(force_reinit=True, ctx=self.ctx, init=init.Xavier())
+
+    def epoch(self, trainer, max_batches=None):
+        """One pass over the training data; returns (loss sum, correct, count) as device arrays."""
+        X_all, y_all = self.train_data
+        order = np.array(onp.random.permutation(len(y_all)), ctx=self.ctx)
+        loss_sum, correct, count = np.zeros(1, ctx=self.ctx), np.zeros(1, ctx=self.ctx), 0
+        for b, start in enumerate(range(0, len(y_all), self.batch_size)):
+            if max_batches is not None and b >= max_batches:
+                break
+            idx = order[start:start + self.batch_size]
+            X, y = X_all[idx], y_all[idx]
+            with autograd.record():
+                y_hat = self.net(X)
+                loss = self.loss(y_hat, y)
+            loss.backward()
+            trainer.step(X.shape[0])
+            loss_sum = loss_sum + loss.sum()
+            correct = correct + (y_hat.argmax(axis=1).astype("int32") == y).sum()
+            count += X.shape[0]
+        return loss_sum, correct, count
+
+    def test_accuracy(self):
+        """Accuracy on the test data (one sync)."""
+        X_all, y_all = self.test_data
+        correct = sum((self.net(X_all[s:s + EVAL_BATCH]).argmax(axis=1).astype("int32")
+                       == y_all[s:s + EVAL_BATCH]).sum() for s in range(0, len(y_all), EVAL_BATCH))
+        return correct.item() / len(y_all)
+
+    def train(self, run, num_epochs):
+        """Train one run of SCHEDULES; a list of per-epoch records."""
+        determinism.seed_everything("mxnet")
+        self.reset()
+        trainer = gluon.Trainer(self.net.collect_params(), "sgd", SCHEDULES[run]())
+        history = []
+        for epoch in range(num_epochs):
+            start = time.monotonic()
+            loss_sum, correct, count = self.epoch(trainer)
+            loss_sum, correct = loss_sum.item(), correct.item()
+            history.append({"epoch": epoch + 1, "lr": trainer.learning_rate, "train_loss": loss_sum / count,
+                            "train_acc": correct / count, "test_acc": self.test_accuracy(),
+                            "time_s": round(time.monotonic() - start, 4)})
+        return history

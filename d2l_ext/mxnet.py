@@ -1,0 +1,93 @@
+"""Drop-in for `d2l.mxnet`: all of it, plus an offline in-memory Fashion-MNIST loader and the chapter's code.
+
+`from d2l_ext import mxnet as d2l` gives everything `from d2l import mxnet as d2l` gives.
+"""
+import math
+import sys
+
+from d2l.mxnet import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
+from d2l import mxnet as _d2l
+import numpy as onp
+from mxnet import autograd, init, np, npx
+
+from d2l_ext import data, determinism
+from d2l_ext.animator import ThrottledAnimatorMixin
+from d2l_ext.schedulers import CosineScheduler, FactorScheduler, MultiFactorScheduler, SquareRootScheduler  # noqa: F401
+
+d2l = sys.modules[__name__]
+npx.set_np()
+determinism.seed_everything("mxnet")
+
+
+class Animator(ThrottledAnimatorMixin, _d2l.Animator):
+    """d2l's Animator, redrawing at most twice a second (same final figure)."""
+
+
+class ArrayLoader:
+    """(X, y) batches from arrays held on one device context, reshuffled each epoch when `shuffle`."""
+
+    def __init__(self, X, y, batch_size, shuffle, resize=None):
+        self.X, self.y, self.batch_size, self.shuffle, self.resize = X, y, batch_size, shuffle, resize
+
+    def __len__(self):
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.y)
+        order = np.array(onp.random.permutation(n), ctx=self.X.ctx) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                X, y = self.X[start:start + self.batch_size], self.y[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                X, y = self.X[idx], self.y[idx]
+            yield (resize_batch(X, self.resize) if self.resize else X), y
+
+
+def resize_batch(X, size):
+    """Bilinear resize of an NCHW batch (d2l resizes each image before ToTensor)."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    return npx.image.resize(X.transpose(0, 2, 3, 1), size=size[::-1]).transpose(0, 3, 1, 2)
+
+
+def to_arrays(split, ctx):
+    """One split as float32 (N, 1, 28, 28) images in [0, 1] and int32 labels, on `ctx`."""
+    images, labels = data.load_split(split)
+    X = np.array(images[:, None].astype("float32") / 255, ctx=ctx)
+    return X, np.array(labels.astype("int32"), dtype="int32", ctx=ctx)
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """Fashion-MNIST from local files (see d2l_ext.data), held on d2l.try_gpu(); like d2l's loader."""
+    ctx = try_gpu()  # noqa: F405  (from d2l.mxnet)
+    return (ArrayLoader(*to_arrays("train", ctx), batch_size, shuffle=True, resize=resize),
+            ArrayLoader(*to_arrays("test", ctx), batch_size, shuffle=False, resize=resize))
+
+
+# ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# The code is almost identical to `d2l.train_ch6` defined in the 
+# lenet section of chapter convolutional neural networks
+def train(net, train_iter, test_iter, num_epochs, loss, trainer, device):
+    net.initialize(force_reinit=True, ctx=device, init=init.Xavier())
+    animator = d2l.Animator(xlabel='epoch', xlim=[0, num_epochs],
+                            legend=['train loss', 'train acc', 'test acc'])
+    for epoch in range(num_epochs):
+        metric = d2l.Accumulator(3)  # train_loss, train_acc, num_examples
+        for i, (X, y) in enumerate(train_iter):
+            X, y = X.as_in_ctx(device), y.as_in_ctx(device)
+            with autograd.record():
+                y_hat = net(X)
+                l = loss(y_hat, y)
+            l.backward()
+            trainer.step(X.shape[0])
+            metric.add(l.sum(), d2l.accuracy(y_hat, y), X.shape[0])
+            train_loss = metric[0] / metric[2]
+            train_acc = metric[1] / metric[2]
+            if (i + 1) % 50 == 0:
+                animator.add(epoch + i / len(train_iter),
+                             (train_loss, train_acc, None))
+        test_acc = d2l.evaluate_accuracy_gpu(net, test_iter)
+        animator.add(epoch + 1, (None, None, test_acc))
+    print(f'train loss {train_loss:.3f}, train acc {train_acc:.3f}, '
+          f'test acc {test_acc:.3f}')
+# ---- end of generated code ----

@@ -1,0 +1,104 @@
+"""`python -m d2l_ext.run`: the chapter's five runs as fast as the hardware allows, with a results JSON and figure.
+
+Same model (the chapter's own first cell, executed from notebooks/lr-scheduler.md), data, hyper-parameters
+and schedule clock per framework as the chapter; each schedule starts fresh (the notebooks' plotting cells
+advance the stateful schedulers before training; this runner does not).
+"""
+import argparse
+import importlib
+import json
+import os
+import time
+from pathlib import Path
+
+from d2l_ext import data, runinfo
+
+RUNS = ("constant", "square_root", "piecewise", "cosine", "cosine_warmup")
+FRAMEWORKS = ("pytorch", "tensorflow", "mxnet")
+NUM_EPOCHS, BATCH_SIZE = 30, 256
+RESULTS_NAME = "results-{framework}.json"
+FIGURE_NAME = "runs-{framework}.png"
+
+
+def parse_args(argv=None):
+    """The command line: framework, runs, quick mode, epochs, output folder."""
+    parser = argparse.ArgumentParser(prog="python -m d2l_ext.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--framework", choices=FRAMEWORKS, default="pytorch")
+    parser.add_argument("--schedule", choices=RUNS + ("all",), default="all", help="one run, or all five")
+    parser.add_argument("--quick", action="store_true", help="the 10 %% class-balanced subset")
+    parser.add_argument("--epochs", type=int, default=NUM_EPOCHS)
+    parser.add_argument("--out", type=Path, default=Path("build/run"), help="folder for the JSON and figure")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"--epochs={args.epochs}: must be at least 1")
+    return args
+
+
+def summary(history):
+    """Final figures and timing of one run from its per-epoch history."""
+    last = history[-1]
+    times = [e["time_s"] for e in history]
+    return {"train_loss": last["train_loss"], "train_acc": last["train_acc"], "test_acc": last["test_acc"],
+            "first_epoch_s": times[0], "steady_epoch_s": sorted(times[1:] or times)[len(times[1:] or times) // 2],
+            "train_time_s": sum(times), "epochs": history}
+
+
+def write_json(record, path):
+    """Write a JSON record through a temporary file, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def plot(runs, path, title):
+    """One figure: learning rate and test accuracy per epoch, every run."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    fig, (ax_lr, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, run in runs.items():
+        epochs = [e["epoch"] for e in run["epochs"]]
+        ax_lr.plot(epochs, [e["lr"] for e in run["epochs"]], label=name)
+        ax_acc.plot(epochs, [e["test_acc"] for e in run["epochs"]], label=name)
+    ax_lr.set(xlabel="epoch", ylabel="learning rate (last update of epoch)")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy")
+    ax_acc.legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def main(argv=None):
+    """Train the chosen runs, print one line per run, write the JSON and the figure."""
+    args = parse_args(argv)
+    if args.quick:
+        os.environ[data.ENV_QUICK] = "1"
+    backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
+    start = time.monotonic()
+    trainer = backend.Trainer(BATCH_SIZE)
+    setup_s = time.monotonic() - start
+    runs = {}
+    for name in RUNS if args.schedule == "all" else (args.schedule,):
+        runs[name] = summary(trainer.train(name, args.epochs))
+        r = runs[name]
+        print(f"{args.framework:10s} {name:14s} train loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
+              f"test acc {r['test_acc']:.3f}  ({r['train_time_s']:.1f} s; first epoch {r['first_epoch_s']:.2f} s, "
+              f"then {r['steady_epoch_s']:.3f} s/epoch)", flush=True)
+    info = json.loads(runinfo.describe())
+    record = {"framework": args.framework, "quick_mode": args.quick, "epochs": args.epochs,
+              "batch_size": BATCH_SIZE, "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
+              "train_time_s": round(sum(r["train_time_s"] for r in runs.values()), 2), **info, "runs": runs}
+    write_json(record, args.out / RESULTS_NAME.format(framework=args.framework))
+    plot(runs, args.out / FIGURE_NAME.format(framework=args.framework),
+         f"{args.framework} on {info['device']}{' (quick)' if args.quick else ''}")
+    print(f"all runs: {record['train_time_s']:.1f} s of training (+{setup_s:.1f} s set-up, "
+          f"{trainer.warmup_s:.1f} s warm-up) on {info['device']}; wrote {args.out}/")
+    return record
+
+
+if __name__ == "__main__":
+    main()

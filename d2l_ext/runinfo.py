@@ -1,0 +1,54 @@
+"""What ran a notebook: device, versions, host — asked inside the kernel after execution."""
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+
+PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow", "d2l-ext")
+CPU_INFO = "/proc/cpuinfo"
+
+
+def version(name):
+    """An installed package's version, or None."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_name():
+    """The CPU model name, where /proc/cpuinfo tells it."""
+    try:
+        with open(CPU_INFO, encoding="utf-8") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                        platform.processor())
+    except OSError:
+        return platform.processor()
+
+
+def accelerators():
+    """GPUs seen by each framework this process has imported."""
+    found = {}
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        torch = sys.modules["torch"]
+        found["torch"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    if "tensorflow" in sys.modules:
+        found["tensorflow"] = [d.name for d in sys.modules["tensorflow"].config.list_physical_devices("GPU")]
+    if "mxnet" in sys.modules:
+        found["mxnet"] = [f"gpu({i})" for i in range(sys.modules["mxnet"].context.num_gpus())]
+    return {fw: gpus for fw, gpus in found.items() if gpus}
+
+
+def describe():
+    """A JSON string describing this process's device, versions and host."""
+    gpus = accelerators()
+    device = "; ".join(f"{fw}: {', '.join(names)}" for fw, names in gpus.items()) or f"CPU ({cpu_name()})"
+    return json.dumps({
+        "device": device,
+        "python": platform.python_version(),
+        "versions": {name: version(name) for name in PACKAGES if version(name)},
+        "host": f"{platform.system()} {platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })

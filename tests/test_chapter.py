@@ -1,0 +1,130 @@
+"""The generator follows d2lbook's tab rules and the notebooks and d2l_ext code stay in sync with the chapter."""
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from d2l_ext import build, chapter, codegen, notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_CHAPTER = ROOT.parent / "shared" / "chapter" / "lr-scheduler.md"
+FENCE = "```"
+
+
+def code_block(*lines):
+    """A d2lbook code block with the given lines."""
+    return "\n".join([FENCE + "{.python .input}", *lines, FENCE])
+
+
+def sources(text, tab):
+    """The (kind, source) cells one tab gets from a snippet."""
+    return chapter.tab_cells(chapter.parse(text), tab)
+
+
+def test_untagged_code_belongs_to_mxnet_only():
+    text = code_block("x = 1")
+    assert sources(text, "mxnet") == [("code", "x = 1")]
+    assert sources(text, "pytorch") == [] and sources(text, "tensorflow") == []
+
+
+def test_tab_line_is_removed_and_comma_lists_pick_several_tabs():
+    text = code_block("#@tab pytorch, tensorflow", "y = 2")
+    assert sources(text, "pytorch") == sources(text, "tensorflow") == [("code", "y = 2")]
+    assert sources(text, "mxnet") == []
+
+
+def test_tab_all_goes_to_every_tab():
+    text = code_block("#@tab all", "z = 3")
+    assert all(sources(text, tab) == [("code", "z = 3")] for tab in chapter.TABS)
+
+
+def test_begin_tab_text_goes_to_that_tab_only_without_the_directives():
+    text = "shared\n\n:begin_tab:`pytorch`\nonly torch\n:end_tab:\n\nafter"
+    assert sources(text, "pytorch") == [("markdown", "shared\n\nonly torch\n\nafter")]
+    assert sources(text, "mxnet") == [("markdown", "shared\n\n\nafter")]
+
+
+def test_unknown_tab_names_are_errors_with_the_line():
+    with pytest.raises(chapter.ChapterError, match=r"line 2: unknown tab jax"):
+        chapter.parse(code_block("#@tab pytorch, jax", "w = 4"))
+    with pytest.raises(chapter.ChapterError, match=r"line 1: unknown tab paddle"):
+        chapter.parse(":begin_tab:`paddle`\ntext\n:end_tab:")
+
+
+def test_unclosed_blocks_are_errors():
+    with pytest.raises(chapter.ChapterError, match="never closed by ```"):
+        chapter.parse(FENCE + "{.python .input}\nx = 1\n")
+    with pytest.raises(chapter.ChapterError, match="never closed by :end_tab:"):
+        chapter.parse(":begin_tab:`mxnet`\ntext\n")
+
+
+def test_the_only_code_change_is_the_d2l_import():
+    assert chapter.use_d2l_ext("from d2l import torch as d2l\nx = 1") == "from d2l_ext import torch as d2l\nx = 1"
+
+
+def test_project_chapter_is_a_byte_identical_copy_of_the_shared_one():
+    if not SHARED_CHAPTER.exists():
+        pytest.skip(f"{SHARED_CHAPTER} is not beside this checkout")
+    assert chapter.CHAPTER.read_bytes() == SHARED_CHAPTER.read_bytes()
+
+
+@pytest.mark.parametrize("tab", chapter.TABS)
+def test_every_chapter_code_line_of_a_tab_is_in_its_notebook_verbatim(tab):
+    cells = chapter.read_chapter()
+    nb = nbformat.read(notebooks.notebook_path(tab), as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    wanted = [chapter.use_d2l_ext(c.source) for c in cells if c.kind == "code" and tab in c.tabs]
+    assert code == wanted
+    assert nb.cells[0].id == notebooks.INTRO_ID and sum(c.cell_type == "code" for c in nb.cells) == 13
+
+
+def test_training_cells_and_only_they_carry_the_ignore_output_tag():
+    nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        tagged = notebooks.IGNORE_OUTPUT_TAG in cell.metadata.get("tags", [])
+        assert tagged == bool(re.search(r"^train\(", cell.source, re.MULTILINE)), cell.source
+
+
+def test_committed_notebooks_and_generated_code_match_the_chapter():
+    assert build.main(["check"]) == 0
+
+
+def test_check_fails_when_a_notebook_drifts(tmp_path, monkeypatch):
+    for tab in chapter.TABS:
+        shutil.copy(notebooks.notebook_path(tab), tmp_path)
+    monkeypatch.setattr(notebooks, "NOTEBOOK_DIR", tmp_path)
+    nb = nbformat.read(notebooks.notebook_path("mxnet"), as_version=4)
+    nb.cells[2].source += "\nprint('edited by hand')"
+    nbformat.write(nb, notebooks.notebook_path("mxnet"))
+    assert notebooks.check() == [f"{notebooks.notebook_path('mxnet')}: cell 2 differs from the chapter"]
+
+
+def test_check_fails_when_generated_code_drifts(monkeypatch):
+    cells = chapter.read_chapter()
+    edited = [chapter.Cell(c.kind, c.source.replace("pow(num_update + 1.0, -0.5)", "num_update ** -0.5"),
+                           c.tabs, c.line) for c in cells]
+    monkeypatch.setattr(chapter, "read_chapter", lambda: edited)
+    assert codegen.check() == ["d2l_ext/schedulers.py: generated section differs from notebooks/lr-scheduler.md"]
+
+
+def test_regenerating_keeps_outputs_of_unchanged_cells_only():
+    cells = chapter.read_chapter()
+    old = notebooks.build("pytorch", cells)
+    for cell in old.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text=f"ran {cell.source[:10]}")]
+    kept, changed = [i for i, c in enumerate(old.cells) if c.cell_type == "code"][:2]
+    old.cells[changed].source = "changed()"
+    new = notebooks.build("pytorch", cells, old)
+    assert new.cells[kept].outputs == old.cells[kept].outputs != []
+    assert new.cells[changed].outputs == []
+
+
+def test_generated_section_is_the_chapter_definition_verbatim():
+    cells = chapter.read_chapter()
+    for module, (tab, names) in codegen.TARGETS.items():
+        text = (codegen.PACKAGE / module).read_text(encoding="utf-8")
+        for name in names:
+            assert codegen.extract(cells, tab, name) in text

@@ -1,0 +1,192 @@
+"""The Fashion-MNIST data layer: reading, checking, finding, downloading, and quick mode."""
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from d2l_ext import data
+
+REAL = data.find_dir()
+needs_real_data = pytest.mark.skipif(REAL is None, reason="Fashion-MNIST not installed (make data)")
+
+
+def idx_bytes(array, magic):
+    """IDX bytes of a uint8 array: magic, dimensions, then the data."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_set(folder, n_train=20, n_test=10, gz=True):
+    """Four small, valid IDX files (n items each split) in `folder`; returns the arrays written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for (split, kind), (name, _, _) in data.FILES.items():
+        n = n_train if split == "train" else n_test
+        if kind == "images":
+            array, magic = rng.integers(0, 256, (n, 28, 28)), data.IMAGE_MAGIC
+        else:
+            array, magic = np.arange(n) % 10, data.LABEL_MAGIC
+        payload = idx_bytes(array, magic)
+        path = folder / (f"{name}.gz" if gz else name)
+        path.write_bytes(gzip.compress(payload) if gz else payload)
+        arrays[(split, kind)] = array
+    return arrays
+
+
+@pytest.fixture
+def small_counts(monkeypatch):
+    """Let the loaders accept 20 train / 10 test items, so synthetic sets count as complete."""
+    sizes = {"train": 20, "test": 10}
+    monkeypatch.setattr(data, "FILES", {key: (name, sizes[key[0]], sha)
+                                        for key, (name, _, sha) in data.FILES.items()})
+    data.read_split.cache_clear()
+    yield
+    data.read_split.cache_clear()
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_good_files_read_back_exactly(tmp_path, gz):
+    arrays = write_set(tmp_path, gz=gz)
+    name = data.FILES[("train", "images")][0]
+    path = tmp_path / (f"{name}.gz" if gz else name)
+    assert np.array_equal(data.read_images(path, 20), arrays[("train", "images")])
+    label_path = data.file_in(tmp_path, data.FILES[("test", "labels")][0])
+    assert np.array_equal(data.read_labels(label_path, 10), arrays[("test", "labels")])
+
+
+def test_truncated_file_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(idx_bytes(np.zeros((20, 28, 28)), data.IMAGE_MAGIC)[:-100])
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte: .*truncated"):
+        data.read_images(path, 20)
+
+
+def test_truncated_gzip_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    noise = np.random.default_rng(0).integers(0, 256, (20, 28, 28))
+    path.write_bytes(gzip.compress(idx_bytes(noise, data.IMAGE_MAGIC))[:2000])
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte.gz: cannot be read"):
+        data.read_images(path, 20)
+
+
+def test_wrong_magic_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(idx_bytes(np.zeros((10, 28, 28)), data.LABEL_MAGIC))
+    with pytest.raises(data.DataError, match=r"t10k-images-idx3-ubyte: magic number 2049, expected 2051"):
+        data.read_images(path, 10)
+
+
+def test_wrong_count_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.zeros(9), data.LABEL_MAGIC))
+    with pytest.raises(data.DataError, match=r"t10k-labels-idx1-ubyte: header says shape \(9,\), expected \(10,\)"):
+        data.read_labels(path, 10)
+
+
+def test_label_outside_0_to_9_is_an_error(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.full(10, 10), data.LABEL_MAGIC))
+    with pytest.raises(data.DataError, match="label 10 found"):
+        data.read_labels(path, 10)
+
+
+def test_lookup_order_env_then_d2l_then_debian_then_keras(no_data_env, monkeypatch):
+    monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
+    assert data.search_dirs() == [no_data_env / "mine", data.D2L_DIR, data.DEBIAN_DIR,
+                                  no_data_env / "home" / ".keras/datasets/fashion-mnist"]
+
+
+def test_first_complete_folder_wins_and_partial_folders_are_passed_over(tmp_path):
+    write_set(tmp_path / "b")
+    write_set(tmp_path / "c")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    assert data.find_dir([tmp_path / "a", tmp_path / "b", tmp_path / "c"]) == tmp_path / "b"
+
+
+def test_env_folder_is_used_first(no_data_env, monkeypatch, small_counts):
+    arrays = write_set(no_data_env / "mine")
+    monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
+    images, labels = data.load_split("test")
+    assert np.array_equal(images, arrays[("test", "images")])
+    assert np.array_equal(labels, arrays[("test", "labels")])
+
+
+def test_missing_data_and_no_network_says_where_it_looked_and_how_to_fix(no_data_env, monkeypatch):
+    if data.DEBIAN_DIR.exists():
+        monkeypatch.setattr(data, "DEBIAN_DIR", no_data_env / "no-debian")
+    monkeypatch.setattr(data, "URL", (no_data_env / "offline").as_uri() + "/")
+    with pytest.raises(data.DataError) as e:
+        data.locate()
+    message = str(e.value)
+    assert "Looked in" in message and str(data.D2L_DIR) in message
+    assert "apt-get install dataset-fashion-mnist" in message and data.ENV_DIR in message
+    assert not (no_data_env / "home").exists(), "nothing half-written is left behind"
+
+
+def test_download_verifies_sha256_and_writes_atomically(tmp_path, monkeypatch):
+    source = tmp_path / "upstream"
+    arrays = write_set(source)
+    hashes = {key: hashlib.sha256(gzip.decompress((source / f"{name}.gz").read_bytes())).hexdigest()
+              for key, (name, _, _) in data.FILES.items()}
+    monkeypatch.setattr(data, "FILES", {key: (name, n, hashes[key])
+                                        for key, (name, n, _) in data.FILES.items()})
+    cache = data.download(tmp_path / "cache", url=source.as_uri() + "/")
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n, _, _ in data.FILES.values())
+    assert np.array_equal(data.read_labels(cache / "t10k-labels-idx1-ubyte.gz", 10), arrays[("test", "labels")])
+
+
+def test_download_with_wrong_hash_writes_nothing(tmp_path):
+    source = tmp_path / "upstream"
+    write_set(source)  # not the real data, so the pinned SHA-256 values cannot match
+    with pytest.raises(data.DataError, match="SHA-256 of its content"):
+        data.download(tmp_path / "cache", url=source.as_uri() + "/")
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+def test_quick_indices_take_the_first_n_of_each_class_in_order():
+    labels = np.array([3, 1, 3, 0, 1, 3] + list(range(10)))
+    picked = data.quick_indices(labels, 1)
+    assert list(picked) == sorted(picked)
+    assert sorted(labels[picked]) == list(range(10))
+    assert list(picked[:3]) == [0, 1, 3]
+
+
+def test_quick_mode_variable_is_checked(monkeypatch):
+    for value, expected in [("1", True), ("true", True), ("0", False), ("", False)]:
+        monkeypatch.setenv(data.ENV_QUICK, value)
+        assert data.quick_mode() is expected
+    monkeypatch.setenv(data.ENV_QUICK, "fast")
+    with pytest.raises(ValueError, match="D2L_EXT_QUICK='fast'"):
+        data.quick_mode()
+
+
+@needs_real_data
+def test_real_data_matches_the_pinned_hashes():
+    for name, _, sha256 in data.FILES.values():
+        assert hashlib.sha256(data.read_bytes(data.file_in(REAL, name))).hexdigest() == sha256
+
+
+@needs_real_data
+@pytest.mark.parametrize("split,per_class", sorted(data.QUICK_PER_CLASS.items()))
+def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
+    images, labels = data.load_split(split, quick=True)
+    again_images, again_labels = data.load_split(split, quick=True)
+    assert len(labels) == 10 * per_class
+    assert np.bincount(labels).tolist() == [per_class] * 10
+    assert np.array_equal(images, again_images) and np.array_equal(labels, again_labels)
+    full_images, full_labels = data.load_split(split, quick=False)
+    assert len(full_labels) == data.FILES[(split, "labels")][1] and full_images.shape[1:] == (28, 28)
+
+
+def test_import_d2l_ext_loads_no_framework():
+    import subprocess
+    import sys
+    code = "import sys, d2l_ext, d2l_ext.data, d2l_ext.chapter, d2l_ext.schedulers, d2l_ext.codegen; " \
+           "print(sorted(m for m in ('torch', 'tensorflow', 'mxnet') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,115 @@
+"""Each drop-in loader keeps d2l's contract, and the chapter's LeNet learns from it (real data, quick subset)."""
+import importlib
+
+import numpy as np
+import pytest
+
+from d2l_ext import chapter, data, determinism
+
+pytestmark = pytest.mark.skipif(data.find_dir() is None, reason="Fashion-MNIST not installed (make data)")
+BATCH = 256
+# tab -> (d2l_ext module, image dtype, label dtype, image shape of a batch)
+CONTRACT = {
+    "pytorch": ("torch", "float32", "int64", (BATCH, 1, 28, 28)),
+    "mxnet": ("mxnet", "float32", "int32", (BATCH, 1, 28, 28)),
+    "tensorflow": ("tensorflow", "float32", "int32", (BATCH, 28, 28, 1)),
+}
+SMOKE_MIN_ACCURACY = 0.6
+# One quick epoch at the chapter's batch size 256 is only 24 updates (test accuracy about 0.3): the smoke
+# test takes more, smaller steps (batch size, lr per tab; seeded). Net, loss, SGD and train are the chapter's.
+SMOKE = {"pytorch": (8, 0.1), "mxnet": (16, 0.1), "tensorflow": (32, 0.3)}
+
+
+def as_numpy(array):
+    """A framework array as a NumPy array."""
+    return array.asnumpy() if hasattr(array, "asnumpy") else np.asarray(array)
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    """Quick mode on, for every loader in the test."""
+    monkeypatch.setenv(data.ENV_QUICK, "1")
+
+
+def drop_in(tab):
+    """The d2l_ext drop-in module of a tab, skipping when its framework is not installed."""
+    module, *_ = CONTRACT[tab]
+    pytest.importorskip({"pytorch": "torch"}.get(tab, tab))
+    return importlib.import_module(f"d2l_ext.{module}")
+
+
+def length(iterable):
+    """len() of a loader; for tf.data, its cardinality."""
+    try:
+        return len(iterable)
+    except TypeError:
+        return int(iterable.cardinality())
+
+
+@pytest.mark.parametrize("tab", CONTRACT)
+def test_loader_shapes_dtypes_scaling_and_len(tab, quick):
+    d2l = drop_in(tab)
+    _, x_dtype, y_dtype, shape = CONTRACT[tab]
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=BATCH)
+    assert length(train_iter) == 6000 // BATCH + 1 and length(test_iter) == 1000 // BATCH + 1
+    X, y = next(iter(test_iter))
+    X, y = as_numpy(X), as_numpy(y)
+    assert X.shape == shape and str(X.dtype) == x_dtype and str(y.dtype) == y_dtype
+    assert 0.0 <= X.min() < X.max() <= 1.0 and y.shape == (BATCH,)
+    images, labels = data.load_split("test")
+    assert np.array_equal(np.rint(X.reshape(BATCH, 28, 28) * 255).astype(np.uint8), images[:BATCH])
+    assert np.array_equal(y, labels[:BATCH])
+    batches = [as_numpy(b[1]) for b in train_iter]
+    assert sum(len(b) for b in batches) == 6000 and sorted(np.concatenate(batches)) == sorted(data.load_split("train")[1])
+
+
+@pytest.mark.parametrize("tab", ["pytorch", "mxnet"])
+def test_train_batches_are_reshuffled_every_epoch(tab, quick):
+    d2l = drop_in(tab)
+    train_iter, _ = d2l.load_data_fashion_mnist(batch_size=BATCH)
+    first, second = (as_numpy(next(iter(train_iter))[1]) for _ in range(2))
+    assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("tab", CONTRACT)
+def test_resize_gives_the_asked_size(tab, quick):
+    d2l = drop_in(tab)
+    X, _ = next(iter(d2l.load_data_fashion_mnist(batch_size=8, resize=32)[1]))
+    assert as_numpy(X).shape in {(8, 1, 32, 32), (8, 32, 32, 1)}
+
+
+def test_drop_ins_offer_everything_d2l_offers():
+    for tab, (module, *_) in CONTRACT.items():
+        original, ours = importlib.import_module(f"d2l.{module}"), drop_in(tab)
+        missing = {name for name in dir(original) if not name.startswith("_")} - set(dir(ours))
+        assert not missing, f"d2l_ext.{module} lacks {sorted(missing)}"
+        assert ours.train.__module__ == ours.__name__ and ours.d2l is ours
+
+
+def smoke_accuracy(tab):
+    """Test accuracy after one quick epoch of the chapter's LeNet and train function."""
+    ns = chapter.setup_namespace(tab)
+    (batch_size, lr), d2l = SMOKE[tab], ns["d2l"]
+    determinism.seed_everything(CONTRACT[tab][0])
+    ns["train_iter"], ns["test_iter"] = d2l.load_data_fashion_mnist(batch_size=batch_size)
+    if tab == "pytorch":
+        net = ns["net_fn"]()
+        ns["train"](net, ns["train_iter"], ns["test_iter"], 1, ns["loss"],
+                    ns["torch"].optim.SGD(net.parameters(), lr=lr), ns["device"])
+        return d2l.evaluate_accuracy_gpu(net, ns["test_iter"])
+    if tab == "mxnet":
+        net = ns["net"]
+        net.initialize(force_reinit=True, ctx=ns["device"], init=ns["init"].Xavier())
+        trainer = ns["gluon"].Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
+        ns["train"](net, ns["train_iter"], ns["test_iter"], 1, ns["loss"], trainer, ns["device"])
+        return d2l.evaluate_accuracy_gpu(net, ns["test_iter"])
+    net = ns["train"](ns["net"], ns["train_iter"], ns["test_iter"], 1, lr)
+    return net.evaluate(ns["test_iter"], verbose=0, return_dict=True)["accuracy"]
+
+
+@pytest.mark.parametrize("tab", CONTRACT)
+def test_chapter_lenet_learns_in_one_quick_epoch(tab, quick):
+    drop_in(tab)
+    accuracy = smoke_accuracy(tab)
+    print(f"{tab}: test accuracy after one quick epoch {accuracy:.3f}")
+    assert accuracy > SMOKE_MIN_ACCURACY
