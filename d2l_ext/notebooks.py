@@ -19,8 +19,8 @@ INTRO = """\
 > file and run `make notebooks`, never this notebook. The chapter's code runs unchanged except
 > `from d2l import {module} as d2l` → `from d2l_ext import {module} as d2l`, which reads Fashion-MNIST offline.
 >
-> Run everything with `make run` (full data; `make run QUICK=1` for the 10 % subset, about a minute per
-> notebook on a laptop CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
+> Run everything with `make run` (full data; `make run QUICK=1` for the 10 % subset, about two minutes a
+> notebook on a 2-core CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
 > `{data_dir}` names a folder with the four data files if they are elsewhere."""
 
 

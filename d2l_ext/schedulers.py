@@ -1,9 +1,13 @@
 """The chapter's learning-rate schedulers, exactly as the chapter writes them (framework-free).
 
 The section below is copied from notebooks/lr-scheduler.md by `make notebooks` (d2l_ext/codegen.py);
-`make check-generated` fails when it drifts. The classes are stateful, as in the chapter.
+`make check-generated` fails when it drifts. The classes are stateful, as in the chapter; the stateless
+counterparts and MXNet's PolyScheduler (exercise 2) live in d2l_ext/stateless.py and are re-exported here.
 """
 import math
+
+from d2l_ext.stateless import (  # noqa: F401  re-exported: d2l_ext.schedulers.PolyScheduler etc.
+    CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler, SquareRootSchedule)
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
 class SquareRootScheduler:

@@ -12,7 +12,8 @@ from torch.optim import lr_scheduler
 
 from d2l_ext import data, determinism
 from d2l_ext.animator import ThrottledAnimatorMixin
-from d2l_ext.schedulers import CosineScheduler, FactorScheduler, MultiFactorScheduler, SquareRootScheduler  # noqa: F401
+from d2l_ext.schedulers import (  # noqa: F401  the chapter's schedulers, reachable as d2l.<Name>
+    CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler, SquareRootScheduler)
 
 d2l = sys.modules[__name__]
 determinism.seed_everything("torch")

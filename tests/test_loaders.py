@@ -1,10 +1,11 @@
 """Each drop-in loader keeps d2l's contract, and the chapter's LeNet learns from it (real data, quick subset)."""
+import gzip
 import importlib
 
 import numpy as np
 import pytest
 
-from d2l_ext import chapter, data, determinism
+from d2l_ext import chapter, data, determinism, schedulers
 
 pytestmark = pytest.mark.skipif(data.find_dir() is None, reason="Fashion-MNIST not installed (make data)")
 BATCH = 256
@@ -15,6 +16,7 @@ CONTRACT = {
     "tensorflow": ("tensorflow", "float32", "int32", (BATCH, 28, 28, 1)),
 }
 SMOKE_MIN_ACCURACY = 0.6
+SCHEDULERS = ("SquareRootScheduler", "FactorScheduler", "MultiFactorScheduler", "CosineScheduler", "PolyScheduler")
 # One quick epoch at the chapter's batch size 256 is only 24 updates (test accuracy about 0.3): the smoke
 # test takes more, smaller steps (batch size, lr per tab; seeded). Net, loss, SGD and train are the chapter's.
 SMOKE = {"pytorch": (8, 0.1), "mxnet": (16, 0.1), "tensorflow": (32, 0.3)}
@@ -84,6 +86,8 @@ def test_drop_ins_offer_everything_d2l_offers():
         missing = {name for name in dir(original) if not name.startswith("_")} - set(dir(ours))
         assert not missing, f"d2l_ext.{module} lacks {sorted(missing)}"
         assert ours.train.__module__ == ours.__name__ and ours.d2l is ours
+        for name in SCHEDULERS:
+            assert getattr(ours, name) is getattr(schedulers, name), f"d2l_ext.{module}.{name}"
 
 
 def smoke_accuracy(tab):
@@ -113,3 +117,33 @@ def test_chapter_lenet_learns_in_one_quick_epoch(tab, quick):
     accuracy = smoke_accuracy(tab)
     print(f"{tab}: test accuracy after one quick epoch {accuracy:.3f}")
     assert accuracy > SMOKE_MIN_ACCURACY
+
+
+@pytest.fixture
+def d2l_layouts(tmp_path, monkeypatch):
+    """The real files where d2l's own loaders look: ../data/FashionMNIST/raw and ~/.keras (no download)."""
+    found = data.find_dir()
+    raw, keras = tmp_path / "data" / "FashionMNIST" / "raw", tmp_path / "home" / ".keras" / "datasets" / "fashion-mnist"
+    raw.mkdir(parents=True)
+    keras.mkdir(parents=True)
+    for name, _, _ in data.FILES.values():
+        (raw / name).write_bytes(data.read_bytes(data.file_in(found, name)))
+        (keras / f"{name}.gz").write_bytes(gzip.compress((raw / name).read_bytes(), compresslevel=1))
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(data.ENV_DIR, str(raw))
+    monkeypatch.delenv(data.ENV_QUICK, raising=False)
+
+
+@pytest.mark.parametrize("tab", ["pytorch", "tensorflow"])
+def test_test_batches_equal_those_of_d2l_own_loader(tab, d2l_layouts):
+    ours = drop_in(tab)
+    module, *_ = CONTRACT[tab]
+    reference = importlib.import_module(f"d2l.{module}")
+    (ours_train, ours_test), (ref_train, ref_test) = (m.load_data_fashion_mnist(batch_size=BATCH)
+                                                      for m in (ours, reference))
+    assert length(ours_train) == length(ref_train) and length(ours_test) == length(ref_test)
+    for (X, y), (X_ref, y_ref) in zip(ours_test, ref_test):
+        assert X.dtype == X_ref.dtype and y.dtype == y_ref.dtype
+        assert np.array_equal(as_numpy(X), as_numpy(X_ref)) and np.array_equal(as_numpy(y), as_numpy(y_ref))

@@ -38,11 +38,3 @@ def test_values_equal_the_chapter_classes_step_by_step(name, kwargs):
 def test_the_chapter_classes_are_stateful_as_written():
     factor = schedulers.FactorScheduler(factor=0.5, stop_factor_lr=1e-3, base_lr=1.0)
     assert [factor(0), factor(0)] == [0.5, 0.25]  # every call decays, whatever the step
-
-
-def test_drop_in_modules_expose_the_schedulers():
-    import importlib.util
-    for module in ("mxnet", "torch", "tensorflow"):
-        path = codegen.PACKAGE / f"{module}.py"
-        assert "from d2l_ext.schedulers import CosineScheduler" in path.read_text(encoding="utf-8"), path
-    assert importlib.util.find_spec("d2l_ext.schedulers") is not None
