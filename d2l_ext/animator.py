@@ -11,8 +11,8 @@ class ThrottledAnimatorMixin:
 
     _last_draw = float("-inf")
 
-    def __init__(self, *args, xlim=None, **kwargs):
-        super().__init__(*args, xlim=xlim, **kwargs)
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, *args, **kwargs):
+        super().__init__(xlabel, ylabel, legend, xlim, *args, **kwargs)
         self.x_end = xlim[1] if xlim else None
 
     def add(self, x, y):
@@ -29,8 +29,10 @@ class ThrottledAnimatorMixin:
                 self.Y[i].append(b)
         known = [a for a in xs if a is not None]
         at_end = self.x_end is not None and bool(known) and max(known) >= self.x_end
-        if at_end or time.monotonic() - self._last_draw >= REDRAW_INTERVAL_S:
+        now = time.monotonic()
+        if at_end or now - self._last_draw >= REDRAW_INTERVAL_S:
             self.draw()
+            self._last_draw = now
 
     def draw(self):
         """Redraw every line and show the figure in place of the previous one."""
@@ -40,4 +42,3 @@ class ThrottledAnimatorMixin:
         self.config_axes()
         display.display(self.fig)
         display.clear_output(wait=True)
-        self._last_draw = time.monotonic()

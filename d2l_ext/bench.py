@@ -21,6 +21,7 @@ RESULTS_DIR = Path("benchmarks/results")
 COMMAND = "make bench"
 D2L_IMPORT_OURS = re.compile(r"^from d2l_ext import torch as d2l$", re.MULTILINE)
 BATCH_SIZE = 256
+PROFILE_TOP = 15
 
 
 def write_raw(folder, quick):
@@ -126,12 +127,25 @@ def bench(skip_notebook=False):
     return {"command": COMMAND, **json.loads(runinfo.describe()), "batch_size": BATCH_SIZE, "figures": figures}
 
 
+def profile(top=PROFILE_TOP):
+    """Print where one full-data epoch of the chapter's train loop (our loader) spends its time."""
+    import cProfile
+    import pstats
+    from d2l_ext import torch as d2l_ours
+    profiler = cProfile.Profile()
+    profiler.runcall(chapter_epoch, d2l_ours)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
 def main(argv=None):
     """Run the bench and write its JSON under benchmarks/results/."""
     parser = argparse.ArgumentParser(prog="python -m d2l_ext.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-notebook", action="store_true", help="leave out the (slow) notebook figure")
+    parser.add_argument("--profile", action="store_true", help="only profile one epoch of the chapter's loop")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
+    if args.profile:
+        return profile()
     record = bench(args.skip_notebook)
     slug = re.sub(r"[^a-z0-9]+", "-", record["device"].lower()).strip("-")
     path = args.out / f"bench-{slug}.json"

@@ -2,7 +2,7 @@
 
 `from d2l_ext import torch as d2l` gives everything `from d2l import torch as d2l` gives.
 """
-import math
+import functools
 import sys
 
 from d2l.torch import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
@@ -11,6 +11,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from d2l_ext import data, determinism
+from d2l_ext.batches import BatchLoader
 from d2l_ext.animator import ThrottledAnimatorMixin
 from d2l_ext.schedulers import (  # noqa: F401  the chapter's schedulers, reachable as d2l.<Name>
     CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler, SquareRootScheduler)
@@ -21,27 +22,6 @@ determinism.seed_everything("torch")
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
     """d2l's Animator, redrawing at most twice a second (same final figure)."""
-
-
-class TensorLoader:
-    """(X, y) batches from tensors held on one device, reshuffled each epoch when `shuffle`."""
-
-    def __init__(self, X, y, batch_size, shuffle, resize=None):
-        self.X, self.y, self.batch_size, self.shuffle, self.resize = X, y, batch_size, shuffle, resize
-
-    def __len__(self):
-        return math.ceil(len(self.y) / self.batch_size)
-
-    def __iter__(self):
-        n = len(self.y)
-        order = torch.randperm(n, device=self.X.device) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                X, y = self.X[start:start + self.batch_size], self.y[start:start + self.batch_size]
-            else:
-                idx = order[start:start + self.batch_size]
-                X, y = self.X[idx], self.y[idx]
-            yield (resize_batch(X, self.resize) if self.resize else X), y
 
 
 def resize_batch(X, size):
@@ -60,8 +40,10 @@ def to_tensors(split, device):
 def load_data_fashion_mnist(batch_size, resize=None):
     """Fashion-MNIST from local files (see d2l_ext.data), held on d2l.try_gpu(); like d2l's loader."""
     device = try_gpu()  # noqa: F405  (from d2l.torch)
-    return (TensorLoader(*to_tensors("train", device), batch_size, shuffle=True, resize=resize),
-            TensorLoader(*to_tensors("test", device), batch_size, shuffle=False, resize=resize))
+    shape = functools.partial(resize_batch, size=resize) if resize else None
+    shuffle = functools.partial(torch.randperm, device=device)
+    return (BatchLoader(*to_tensors("train", device), batch_size, permute=shuffle, resize=shape),
+            BatchLoader(*to_tensors("test", device), batch_size, resize=shape))
 
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
