@@ -15,6 +15,8 @@ NOTEBOOKS := $(wildcard notebooks/lr-scheduler-*.ipynb)
 QUICK ?= 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p tests.conftest
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# our python3 kernel (in .venv) comes before any user-level kernel of that name
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
 .PHONY: help venv data notebooks check-generated run test test-unit test-notebooks lab bench clean-venv
 
