@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 NOTEBOOKS := $(wildcard notebooks/lr-scheduler-*.ipynb)
 QUICK ?= 0
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p tests.conftest
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with $(CURDIR)/tests/sanitize.cfg -p tests.conftest
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # our python3 kernel (in .venv) comes before any user-level kernel of that name
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
