@@ -37,7 +37,10 @@ $(STAMP): environment.yml d2l_ext/pins.py
 	  echo "  and rerun, or pass PYTHON=/path/to/python3.11, or use conda: conda env create -f environment.yml" >&2; \
 	  exit 1; fi
 	@echo "== building $(VENV) (once; about 2 minutes from the local wheel store, 8 GB)"
-	"$(PYTHON)" -m venv $(VENV)
+	"$(PYTHON)" -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: $(PYTHON) could not make a virtual environment." >&2; \
+	  echo "  Debian/Ubuntu: apt-get install python3.11-venv; or pass PYTHON=/path/to/another/python3.11" >&2; \
+	  exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	"$(PYTHON)" -m d2l_ext.pins > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt

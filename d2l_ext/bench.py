@@ -104,6 +104,8 @@ def bench(skip_notebook=False):
     from d2l_ext import torch as d2l_ours
     from d2l_ext.fast.pytorch import Trainer
     figures = {}
+    # ours reads the real files even where the reference's ../data holds the quick subset
+    os.environ[data.ENV_DIR] = str(data.locate().resolve())
     with tempfile.TemporaryDirectory() as full, tempfile.TemporaryDirectory() as quick:
         full_work, quick_work = write_raw(full, quick=False), write_raw(quick, quick=True)
         with cwd(full_work):

@@ -33,7 +33,7 @@ def resize_batch(X, size):
 def to_tensors(split, device):
     """One split as float32 (N, 1, 28, 28) images in [0, 1] and int64 labels, on `device`."""
     images, labels = data.load_split(split)
-    X = torch.from_numpy(images).to(device).unsqueeze(1).float().div_(255)
+    X = torch.tensor(images, device=device).unsqueeze(1).float().div_(255)  # a copy: the buffer is read-only
     return X, torch.from_numpy(labels.astype("int64")).to(device)
 
 
