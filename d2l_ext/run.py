@@ -8,6 +8,7 @@ import argparse
 import importlib
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def summary(history):
     last = history[-1]
     times = [e["time_s"] for e in history]
     return {"train_loss": last["train_loss"], "train_acc": last["train_acc"], "test_acc": last["test_acc"],
-            "first_epoch_s": times[0], "steady_epoch_s": sorted(times[1:] or times)[len(times[1:] or times) // 2],
+            "first_epoch_s": times[0], "steady_epoch_s": statistics.median(times[1:] or times),
             "train_time_s": sum(times), "epochs": history}
 
 

@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 
-PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow", "d2l-ext")
+PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow")
 CPU_INFO = "/proc/cpuinfo"
 
 
@@ -48,7 +48,7 @@ def describe():
     return json.dumps({
         "device": device,
         "python": platform.python_version(),
-        "versions": {name: version(name) for name in PACKAGES if version(name)},
+        "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
         "host": f"{platform.system()} {platform.machine()}, {len(os.sched_getaffinity(0))} cores",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })

@@ -31,7 +31,8 @@ class Trainer:
         self.train_data, self.test_data = to_tensors("train", self.device), to_tensors("test", self.device)
         self.compile = os.environ.get(ENV_COMPILE) == "1"
         start = time.monotonic()
-        self.epoch(self.new_net(), torch.optim.SGD(self.new_net().parameters(), lr=0.1), max_batches=3)
+        net = self.new_net()
+        self.epoch(net, torch.optim.SGD(net.parameters(), lr=0.1), max_batches=3)
         self.warmup_s = round(time.monotonic() - start, 2)
 
     def new_net(self):
@@ -40,10 +41,10 @@ class Trainer:
         return torch.compile(net) if self.compile else net
 
     def epoch(self, net, optimizer, max_batches=None):
-        """One pass over the training data; returns the device tensor (loss sum, correct, count)."""
+        """One pass over the training data; returns (loss sum, correct) as a device tensor, and the count."""
         X_all, y_all = self.train_data
         order = torch.randperm(len(y_all), device=self.device)
-        sums = torch.zeros(3, device=self.device)
+        sums, count = torch.zeros(2, device=self.device), 0
         net.train()
         for b, start in enumerate(range(0, len(y_all), self.batch_size)):
             if max_batches is not None and b >= max_batches:
@@ -56,9 +57,9 @@ class Trainer:
             loss.backward()
             optimizer.step()
             with torch.no_grad():
-                sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().float(),
-                                     torch.tensor(float(len(y)), device=self.device)))
-        return sums
+                sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().float()))
+            count += len(y)
+        return sums, count
 
     @torch.no_grad()
     def correct(self, net):
@@ -77,7 +78,8 @@ class Trainer:
         scheduler, history = make_scheduler(optimizer), []
         for epoch in range(num_epochs):
             start, lr_used = time.monotonic(), optimizer.param_groups[0]["lr"]
-            loss_sum, correct, count = self.epoch(net, optimizer).tolist()
+            sums, count = self.epoch(net, optimizer)
+            loss_sum, correct = sums.tolist()
             test_acc = self.correct(net).item() / len(self.test_data[1])
             history.append({"epoch": epoch + 1, "lr": lr_used, "train_loss": loss_sum / count,
                             "train_acc": correct / count, "test_acc": test_acc,
