@@ -28,10 +28,14 @@ def parse_args(argv=None):
     parser.add_argument("--schedule", choices=RUNS + ("all",), default="all", help="one run, or all five")
     parser.add_argument("--quick", action="store_true", help="the 10 %% class-balanced subset")
     parser.add_argument("--epochs", type=int, default=NUM_EPOCHS)
+    parser.add_argument("--mode", choices=("auto", "eager", "graph"), default="auto",
+                        help="pytorch only: CUDA-graph replay of each step (auto: on a GPU) or eager steps")
     parser.add_argument("--out", type=Path, default=Path("build/run"), help="folder for the JSON and figure")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs={args.epochs}: must be at least 1")
+    if args.mode != "auto" and args.framework != "pytorch":
+        parser.error(f"--mode={args.mode} is for --framework pytorch; {args.framework} has one mode")
     return args
 
 
@@ -80,7 +84,7 @@ def main(argv=None):
         os.environ[data.ENV_QUICK] = "1"
     backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
     start = time.monotonic()
-    trainer = backend.Trainer(BATCH_SIZE)
+    trainer = backend.Trainer(BATCH_SIZE, mode=args.mode) if args.framework == "pytorch" else backend.Trainer(BATCH_SIZE)
     setup_s = time.monotonic() - start
     runs = {}
     for name in RUNS if args.schedule == "all" else (args.schedule,):
@@ -91,13 +95,13 @@ def main(argv=None):
               f"then {r['steady_epoch_s']:.3f} s/epoch)", flush=True)
     info = json.loads(runinfo.describe())
     record = {"framework": args.framework, "quick_mode": args.quick, "epochs": args.epochs,
-              "batch_size": BATCH_SIZE, "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
+              "batch_size": BATCH_SIZE, "mode": getattr(trainer, "mode", "eager"), "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
               "train_time_s": round(sum(r["train_time_s"] for r in runs.values()), 2), **info, "runs": runs}
     write_json(record, args.out / RESULTS_NAME.format(framework=args.framework))
     plot(runs, args.out / FIGURE_NAME.format(framework=args.framework),
          f"{args.framework} on {info['device']}{' (quick)' if args.quick else ''}")
     print(f"all runs: {record['train_time_s']:.1f} s of training (+{setup_s:.1f} s set-up, "
-          f"{trainer.warmup_s:.1f} s warm-up) on {info['device']}; wrote {args.out}/")
+          f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}) on {info['device']}; wrote {args.out}/")
     return record
 
 

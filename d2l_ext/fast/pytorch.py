@@ -1,4 +1,10 @@
-"""The chapter's PyTorch runs, fast: device-resident data, metrics summed on the device, one sync per epoch."""
+"""The chapter's PyTorch runs, fast: device-resident data, metrics summed on the device, one sync per epoch.
+
+Modes: `eager` runs torch.optim.SGD step by step; `graph` (CUDA only) captures one whole training step
+(gather the batch by index, forward, backward, SGD update, metric sums) as a CUDA graph once, then replays
+it for every full batch of every run: LeNet on Fashion-MNIST is launch-bound, so this is where a GPU's
+time goes. `auto` picks `graph` on a GPU, `eager` elsewhere.
+"""
 import os
 import time
 
@@ -17,39 +23,116 @@ SCHEDULES = {
     "cosine": (0.3, lambda opt: CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)),
     "cosine_warmup": (0.3, lambda opt: CosineScheduler(20, warmup_steps=5, base_lr=0.3, final_lr=0.01)),
 }
+MODES = ("auto", "eager", "graph")
 EVAL_BATCH = 2500
-ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model (pays off on a GPU, not on a 2-core CPU)
+WARMUP_STEPS = 3  # eager steps before capture: cuDNN picks its algorithms, the allocator settles
+ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model in eager mode (opt-in; see README)
+
+
+def resolve_mode(mode, device):
+    """The mode to use on `device`; a clear error for a graph on a device that has none."""
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: choose one of {', '.join(MODES)}")
+    if mode == "auto":
+        return "graph" if device.type == "cuda" else "eager"
+    if mode == "graph" and device.type != "cuda":
+        raise ValueError(f"mode='graph' needs a CUDA device, and this run has {device}: use mode='eager'")
+    return mode
+
+
+class Step:
+    """One functional SGD step on a batch picked by index; lr is a device tensor so a graph can keep it."""
+
+    def __init__(self, net, loss, X_all, y_all, lr):
+        self.net, self.loss, self.X_all, self.y_all = net, loss, X_all, y_all
+        self.params = [p for p in net.parameters() if p.requires_grad]
+        self.lr = torch.tensor(float(lr), device=X_all.device)
+        self.sums = torch.zeros(2, device=X_all.device)  # loss sum, correct: this epoch so far
+
+    def __call__(self, idx):
+        """Gather, forward, backward, `p -= lr * grad` (as torch.optim.SGD without momentum), add metrics."""
+        X, y = self.X_all[idx], self.y_all[idx]
+        y_hat = self.net(X)
+        loss = self.loss(y_hat, y)
+        grads = torch.autograd.grad(loss, self.params)
+        with torch.no_grad():
+            torch._foreach_sub_(self.params, torch._foreach_mul(grads, self.lr))
+            self.sums += torch.stack((loss.detach() * len(idx), (y_hat.argmax(1) == y).sum().float()))
+
+
+class GraphStep:
+    """A Step captured once as a CUDA graph for full batches; `load(net)` puts a fresh run's weights in."""
+
+    def __init__(self, step, batch_size):
+        self.step = step
+        self.idx = torch.arange(batch_size, device=step.sums.device)
+        initial = [p.detach().clone() for p in step.params]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(WARMUP_STEPS):
+                step(self.idx)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            step(self.idx)
+        self.load(initial)
+
+    @torch.no_grad()
+    def load(self, weights):
+        """Copy weights (a net's parameters, in order) into the captured net; zero the sums."""
+        torch._foreach_copy_(self.step.params, [w.detach() for w in weights])
+        self.step.sums.zero_()
+
+    def __call__(self, idx):
+        """Replay the graph on these indices (a full batch)."""
+        self.idx.copy_(idx)
+        self.graph.replay()
 
 
 class Trainer:
     """Holds the data on the device once; trains the chapter's net_fn for any run of SCHEDULES."""
 
-    def __init__(self, batch_size):
+    def __init__(self, batch_size, mode="auto", cudnn_benchmark=None):
         namespace = chapter.setup_namespace("pytorch")  # the chapter's own net_fn and loss
         self.net_fn, self.loss, self.batch_size = namespace["net_fn"], namespace["loss"], batch_size
         self.device = try_gpu()
+        self.mode = resolve_mode(mode, self.device)
+        # cuDNN's algorithm search (process-wide): shapes are fixed, and a graph keeps what the warm-up picked
+        torch.backends.cudnn.benchmark = self.mode == "graph" if cudnn_benchmark is None else cudnn_benchmark
         self.train_data, self.test_data = to_tensors("train", self.device), to_tensors("test", self.device)
-        self.compile = os.environ.get(ENV_COMPILE) == "1"
+        self.compile = os.environ.get(ENV_COMPILE) == "1" and self.mode == "eager"
         start = time.monotonic()
-        net = self.new_net()
-        self.epoch(net, torch.optim.SGD(net.parameters(), lr=0.1), max_batches=3)
+        if self.mode == "graph":
+            net = self.net_fn().to(self.device)
+            self.graph = GraphStep(Step(net, self.loss, *self.train_data, lr=0.1), batch_size)
+        else:
+            net = self.new_net()
+            self.epoch(net, torch.optim.SGD(net.parameters(), lr=0.1), max_batches=WARMUP_STEPS)
+        self.synchronize()
         self.warmup_s = round(time.monotonic() - start, 2)
+
+    def synchronize(self):
+        """Wait for the device (timings must include the queued work)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
     def new_net(self):
         """A fresh chapter LeNet on the device (compiled when asked)."""
         net = self.net_fn().to(self.device)
         return torch.compile(net) if self.compile else net
 
+    def batches(self):
+        """This epoch's shuffled index batches."""
+        order = torch.randperm(len(self.train_data[1]), device=self.device)
+        return [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+
     def epoch(self, net, optimizer, max_batches=None):
-        """One pass over the training data; returns (loss sum, correct) as a device tensor, and the count."""
+        """One eager pass over the training data; returns (loss sum, correct) as a device tensor."""
         X_all, y_all = self.train_data
-        order = torch.randperm(len(y_all), device=self.device)
-        sums, count = torch.zeros(2, device=self.device), 0
+        sums = torch.zeros(2, device=self.device)
         net.train()
-        for b, start in enumerate(range(0, len(y_all), self.batch_size)):
-            if max_batches is not None and b >= max_batches:
-                break
-            idx = order[start:start + self.batch_size]
+        for idx in self.batches()[:max_batches]:
             X, y = X_all[idx], y_all[idx]
             optimizer.zero_grad(set_to_none=True)
             y_hat = net(X)
@@ -58,8 +141,16 @@ class Trainer:
             optimizer.step()
             with torch.no_grad():
                 sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().float()))
-            count += len(y)
-        return sums, count
+        return sums
+
+    def graph_epoch(self, lr):
+        """One pass with the captured step: replays for full batches, the same Step eagerly for the rest."""
+        step = self.graph.step
+        step.lr.fill_(lr)
+        step.sums.zero_()
+        for idx in self.batches():
+            (self.graph if len(idx) == self.batch_size else step)(idx)
+        return step.sums
 
     @torch.no_grad()
     def correct(self, net):
@@ -74,11 +165,15 @@ class Trainer:
         determinism.seed_everything("torch")
         lr, make_scheduler = SCHEDULES[run]
         net = self.new_net()
-        optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+        optimizer = torch.optim.SGD(net.parameters(), lr=lr)  # holds the lr the schedulers set
         scheduler, history = make_scheduler(optimizer), []
+        if self.mode == "graph":
+            self.graph.load(net.parameters())
+            net = self.graph.step.net
+        count = len(self.train_data[1])
         for epoch in range(num_epochs):
             start, lr_used = time.monotonic(), optimizer.param_groups[0]["lr"]
-            sums, count = self.epoch(net, optimizer)
+            sums = self.graph_epoch(lr_used) if self.mode == "graph" else self.epoch(net, optimizer)
             loss_sum, correct = sums.tolist()
             test_acc = self.correct(net).item() / len(self.test_data[1])
             history.append({"epoch": epoch + 1, "lr": lr_used, "train_loss": loss_sum / count,
