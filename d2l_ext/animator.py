@@ -26,7 +26,7 @@ class ThrottledAnimatorMixin:
         for i, (a, b) in enumerate(zip(xs, ys)):
             if a is not None and b is not None:
                 self.X[i].append(a)
-                self.Y[i].append(float(b))  # a device scalar becomes a number here, a few times an epoch
+                self.Y[i].append(b)
         known = [a for a in xs if a is not None]
         at_end = self.x_end is not None and bool(known) and max(known) >= self.x_end
         now = time.monotonic()

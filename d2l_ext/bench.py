@@ -10,7 +10,6 @@ import os
 import re
 import tempfile
 import time
-import types
 from pathlib import Path
 
 import nbformat
@@ -87,12 +86,6 @@ def chapter_epoch(d2l_module):
                for _ in range(repeats))
 
 
-def with_d2l_metrics(d2l_ours, d2l_ref):
-    """Our drop-in with d2l's own Accumulator/accuracy/evaluate_accuracy_gpu (a host sync per batch)."""
-    names = ("Accumulator", "accuracy", "evaluate_accuracy_gpu")
-    return types.SimpleNamespace(**{**vars(d2l_ours), **{name: getattr(d2l_ref, name) for name in names}})
-
-
 def run_notebook(nb, folder):
     """Seconds to execute a notebook top to bottom in `folder`."""
     from nbclient import NotebookClient
@@ -125,9 +118,6 @@ def bench(skip_notebook=False):
                                                    timed(lambda: one_pass(lambda: d2l_ref.load_data_fashion_mnist(BATCH_SIZE)))[0])
             figures["chapter_epoch"] = figure("chapter train(), 1 full epoch", chapter_epoch(d2l_ours),
                                               chapter_epoch(d2l_ref))
-            figures["chapter_epoch_d2l_metrics"] = figure(
-                "  the same, ours with d2l's metrics", chapter_epoch(with_d2l_metrics(d2l_ours, d2l_ref)),
-                figures["chapter_epoch"]["reference_s"])
         if not skip_notebook:
             ours_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
             ref_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)

@@ -4,7 +4,6 @@
 """
 import functools
 import sys
-import types
 
 from d2l.torch import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 from d2l import torch as _d2l
@@ -23,26 +22,6 @@ determinism.seed_everything("torch")
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
     """d2l's Animator, redrawing at most twice a second (same final figure)."""
-
-
-class Accumulator(_d2l.Accumulator):
-    """d2l's Accumulator, but tensors are summed on their device in float64: adding never waits for a GPU."""
-
-    def add(self, *args):
-        """Add each value to its sum (d2l's `float(b)` would copy every batch's value to the host)."""
-        self.data = [a + (b.double() if torch.is_tensor(b) else float(b)) for a, b in zip(self.data, args)]
-
-
-def accuracy(y_hat, y):
-    """Number of correct predictions, as a tensor on y's device (d2l's returns a float: a sync per batch)."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(axis=1)
-    return (y_hat.type(y.dtype) == y).sum()
-
-
-# d2l's own function, rebound to this module so that its `d2l.Accumulator` and `d2l.accuracy` are the above
-evaluate_accuracy_gpu = types.FunctionType(_d2l.evaluate_accuracy_gpu.__code__, globals(), "evaluate_accuracy_gpu",
-                                           _d2l.evaluate_accuracy_gpu.__defaults__)
 
 
 def resize_batch(X, size):

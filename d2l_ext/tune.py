@@ -1,8 +1,8 @@
-"""`python -m d2l_ext.tune`: choices behind the PyTorch speed path, timed side by side on this machine.
+"""`python -m d2l_ext.tune`: a choice behind the PyTorch speed path, timed side by side on this machine.
 
-Two questions, each answered by alternating the variants (A B A B ...) so that drift hits both alike:
-1. the chapter's loop with our drop-in: d2l's metrics (a host sync per batch) or ours (device sums)?
-2. the fast runner's captured step: cuDNN's algorithm search (`cudnn.benchmark`) off or on?
+The fast runner's captured step with cuDNN's algorithm search (`cudnn.benchmark`) off and on, alternated
+(A B A B ...) so that drift hits both alike. (The A/B of the drop-in's device-side metrics, in
+benchmarks/results/h100/, was measured with the commit that added that folder; those metrics are gone.)
 """
 import argparse
 import json
@@ -13,18 +13,6 @@ from d2l_ext import bench, runinfo
 
 ROUNDS = 3
 EPOCHS = 6  # per fast-runner trial; the first is left out of the median
-
-
-def metrics_ab(rounds):
-    """Seconds per chapter epoch (best of two, full data) with d2l's and with our metrics, alternated."""
-    from d2l import torch as d2l_ref
-    from d2l_ext import torch as d2l_ours
-    variants = {"d2l_metrics": bench.with_d2l_metrics(d2l_ours, d2l_ref), "our_metrics": d2l_ours}
-    times = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, module in variants.items():
-            times[name].append(round(bench.chapter_epoch(module), 3))
-    return times
 
 
 def cudnn_ab(rounds):
@@ -42,12 +30,12 @@ def cudnn_ab(rounds):
 
 
 def main(argv=None):
-    """Run both comparisons, print medians, write tune-<device>.json."""
+    """Run the comparison, print medians, write tune-<device>.json."""
     parser = argparse.ArgumentParser(prog="python -m d2l_ext.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--out", type=Path, default=bench.RESULTS_DIR)
     args = parser.parse_args(argv)
-    results = {"metrics": metrics_ab(args.rounds), "cudnn": cudnn_ab(args.rounds)}
+    results = {"cudnn": cudnn_ab(args.rounds)}
     for question, times in results.items():
         for name, values in times.items():
             print(f"{question:8s} {name:14s} median {statistics.median(values):.4f} s/epoch   all {values}")

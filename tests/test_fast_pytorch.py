@@ -64,3 +64,32 @@ def test_mode_is_refused_for_other_frameworks(capsys):
     with pytest.raises(SystemExit):
         run.parse_args(["--framework", "mxnet", "--mode", "graph"])
     assert "--mode=graph is for --framework pytorch" in capsys.readouterr().err
+
+
+def test_tune_times_both_cudnn_settings_in_alternation(torch, monkeypatch):
+    from d2l_ext import tune
+    monkeypatch.setenv("D2L_EXT_QUICK", "1")
+    monkeypatch.setattr(tune, "EPOCHS", 2)
+    times = tune.cudnn_ab(rounds=1)
+    assert list(times) == ["benchmark_off", "benchmark_on"]
+    assert all(len(v) == 1 and v[0] > 0 for v in times.values())
+    assert torch.backends.cudnn.benchmark is False
+
+
+def test_graph_replays_compute_what_the_step_computes_eagerly(torch, fast, monkeypatch):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA graphs need a CUDA device")
+    monkeypatch.setenv("D2L_EXT_QUICK", "1")
+    trainer = fast.Trainer(256, mode="graph")
+    step, weights = trainer.graph.step, [p.detach().clone() for p in trainer.new_net().parameters()]
+    results = []
+    for run_epoch in (lambda: trainer.graph_epoch(0.1),
+                      lambda: [step(idx) for idx in trainer.batches()] and step.sums):
+        trainer.graph.load(weights)
+        step.lr.fill_(0.1)
+        torch.manual_seed(1)
+        results.append((run_epoch().clone(), [p.detach().clone() for p in step.params]))
+    (graph_sums, graph_params), (eager_sums, eager_params) = results
+    torch.testing.assert_close(graph_sums, eager_sums, rtol=1e-4, atol=1e-3)
+    for g, e in zip(graph_params, eager_params):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)

@@ -147,30 +147,3 @@ def test_test_batches_equal_those_of_d2l_own_loader(tab, d2l_layouts):
     for (X, y), (X_ref, y_ref) in zip(ours_test, ref_test):
         assert X.dtype == X_ref.dtype and y.dtype == y_ref.dtype
         assert np.array_equal(as_numpy(X), as_numpy(X_ref)) and np.array_equal(as_numpy(y), as_numpy(y_ref))
-
-
-# ---- the drop-in's metrics: the same numbers as d2l's, summed without a host sync per batch ----
-def test_accuracy_and_accumulator_give_d2ls_numbers_as_device_sums(torch):
-    from d2l import torch as d2l_ref
-    from d2l_ext import torch as d2l
-    torch.manual_seed(1)
-    ours, theirs = d2l.Accumulator(3), d2l_ref.Accumulator(3)
-    for _ in range(5):
-        y_hat, y, l = torch.randn(256, 10), torch.randint(0, 10, (256,)), torch.rand(())
-        assert torch.is_tensor(d2l.accuracy(y_hat, y))
-        assert float(d2l.accuracy(y_hat, y)) == d2l_ref.accuracy(y_hat, y)
-        ours.add(l * 256, d2l.accuracy(y_hat, y), 256)
-        theirs.add(l * 256, d2l_ref.accuracy(y_hat, y), 256)
-    assert torch.is_tensor(ours[0]) and ours[0].dtype == torch.float64
-    assert [float(ours[i]) for i in range(3)] == theirs.data
-    assert f"{ours[0] / ours[2]:.6f}" == f"{theirs[0] / theirs[2]:.6f}"
-
-
-def test_evaluate_accuracy_gpu_is_d2ls_function_on_our_metrics(torch):
-    from d2l import torch as d2l_ref
-    from d2l_ext import torch as d2l
-    torch.manual_seed(2)
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
-    batches = [(torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))) for _ in range(3)]
-    assert float(d2l.evaluate_accuracy_gpu(net, batches)) == d2l_ref.evaluate_accuracy_gpu(net, batches)
-    assert d2l.evaluate_accuracy_gpu.__code__ is d2l_ref.evaluate_accuracy_gpu.__code__
