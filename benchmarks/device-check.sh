@@ -2,6 +2,12 @@
 # The one prepared GPU check, run through the device tool from the repository root:
 #   carry .gpu (wheels for the image's Python 3.12 that it lacks: d2l, nbclient, ipykernel...; the four
 #   Fashion-MNIST .gz files in .gpu/data) and run `bash benchmarks/device-check.sh`.
+# Preparing .gpu here (it is git-ignored through .git/info/exclude; the image has torch but not these):
+#   python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux_2_34_x86_64 \
+#     -d .gpu/whl nbclient==0.11.0 nbformat==5.11.1 ipykernel==7.4.0 ipython==8.39.0 matplotlib-inline==0.1.6
+#   (then the same with --no-deps for d2l==1.0.3; delete the wheels the image already has: attrs,
+#   packaging, pygments, python_dateutil, typing_extensions) and cp /usr/share/datasets/fashion-mnist/*.gz .gpu/data/
 # Steps, most important first, each under its own time limit so that one failure leaves the rest:
 # the fast runner with CUDA graphs, `make bench`'s figures, the full-data PyTorch notebook, a GPU
 # profile of the chapter's loop, the fast runner in eager mode. Everything lands in $OUT/results.tgz,
