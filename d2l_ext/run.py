@@ -84,7 +84,8 @@ def main(argv=None):
         os.environ[data.ENV_QUICK] = "1"
     backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
     start = time.monotonic()
-    trainer = backend.Trainer(BATCH_SIZE, mode=args.mode) if args.framework == "pytorch" else backend.Trainer(BATCH_SIZE)
+    options = {"mode": args.mode} if args.framework == "pytorch" else {}
+    trainer = backend.Trainer(BATCH_SIZE, **options)
     setup_s = time.monotonic() - start
     runs = {}
     for name in RUNS if args.schedule == "all" else (args.schedule,):
@@ -95,7 +96,8 @@ def main(argv=None):
               f"then {r['steady_epoch_s']:.3f} s/epoch)", flush=True)
     info = json.loads(runinfo.describe())
     record = {"framework": args.framework, "quick_mode": args.quick, "epochs": args.epochs,
-              "batch_size": BATCH_SIZE, "mode": getattr(trainer, "mode", "eager"), "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
+              "batch_size": BATCH_SIZE, "mode": trainer.mode,
+              "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
               "train_time_s": round(sum(r["train_time_s"] for r in runs.values()), 2), **info, "runs": runs}
     write_json(record, args.out / RESULTS_NAME.format(framework=args.framework))
     plot(runs, args.out / FIGURE_NAME.format(framework=args.framework),

@@ -24,6 +24,8 @@ EVAL_BATCH = 2500
 class Trainer:
     """Holds the data on the device once; trains the chapter's hybridized net for any run of SCHEDULES."""
 
+    mode = "hybridized"  # the one mode here; `--mode` is for PyTorch
+
     def __init__(self, batch_size):
         namespace = chapter.setup_namespace("mxnet")  # the chapter's own net (hybridized) and loss
         self.net, self.loss, self.batch_size = namespace["net"], namespace["loss"], batch_size

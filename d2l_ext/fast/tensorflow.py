@@ -42,6 +42,8 @@ def arrays(split):
 class Trainer:
     """Holds the data in memory once; trains the chapter's `net` for any run of SCHEDULES."""
 
+    mode = "tf.function"  # the one mode here (Keras fit, several steps per call); `--mode` is for PyTorch
+
     def __init__(self, batch_size):
         self.net_fn = chapter.setup_namespace("tensorflow")["net"]  # the chapter's own net
         self.batch_size, self.train_data, self.test_data = batch_size, arrays("train"), arrays("test")
