@@ -1,15 +1,16 @@
-"""An Animator that draws the same final figure as d2l's but redraws at most twice a second."""
+"""An Animator drawing the same final figure as d2l's, redrawing at most twice a second and a tenth of the time."""
 import time
 
 from IPython import display
 
 REDRAW_INTERVAL_S = 0.5  # redraw at most this often; the point at the end of xlim always redraws
+MAX_DRAW_SHARE = 0.1  # and spend at most this share of the time drawing (an SVG redraw: ~80 ms on 2 CPU cores)
 
 
 class ThrottledAnimatorMixin:
     """Put before d2l's Animator: `add` records every point, drawing only when due."""
 
-    _last_draw = float("-inf")
+    _next_draw = float("-inf")
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, *args, **kwargs):
         super().__init__(xlabel, ylabel, legend, xlim, *args, **kwargs)
@@ -30,9 +31,9 @@ class ThrottledAnimatorMixin:
         known = [a for a in xs if a is not None]
         at_end = self.x_end is not None and bool(known) and max(known) >= self.x_end
         now = time.monotonic()
-        if at_end or now - self._last_draw >= REDRAW_INTERVAL_S:
+        if at_end or now >= self._next_draw:
             self.draw()
-            self._last_draw = now
+            self._next_draw = now + max(REDRAW_INTERVAL_S, (time.monotonic() - now) / MAX_DRAW_SHARE)
 
     def draw(self):
         """Redraw every line and show the figure in place of the previous one."""

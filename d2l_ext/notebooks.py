@@ -21,7 +21,12 @@ INTRO = """\
 >
 > Run everything with `make run` (full data; `make run QUICK=1` for the 10 % subset, about two minutes a
 > notebook on a 2-core CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
-> `{data_dir}` names a folder with the four data files if they are elsewhere."""
+> `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
+TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
+    "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core (MXNet's default takes half the"
+             "\n> cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine` says so. README,"
+             "\n> \"MXNet on a CPU\", explains it; setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself overrides it.",
+}
 
 
 def notebook_path(tab):
@@ -32,7 +37,8 @@ def notebook_path(tab):
 def intro_cell(tab):
     """The one added cell: what this notebook is and how to run it."""
     text = INTRO.format(title=f"Learning-rate scheduling ({tab})", tab=tab,
-                        module=chapter.D2L_MODULE[tab], quick=ENV_QUICK, data_dir=ENV_DIR)
+                        module=chapter.D2L_MODULE[tab], quick=ENV_QUICK, data_dir=ENV_DIR,
+                        note=TAB_NOTES.get(tab, ""))
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = INTRO_ID
     return cell

@@ -6,6 +6,8 @@ import os
 import platform
 import sys
 
+from d2l_ext import threads
+
 PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow")
 CPU_INFO = "/proc/cpuinfo"
 
@@ -50,5 +52,6 @@ def describe():
         "python": platform.python_version(),
         "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
         "host": f"{platform.system()} {platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "threading": threads.recorded_settings(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })

@@ -18,7 +18,7 @@ determinism.seed_everything("tensorflow")
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
-    """d2l's Animator, redrawing at most twice a second (same final figure)."""
+    """d2l's Animator, redrawing at most twice a second and a tenth of the time (same final figure)."""
 
 
 class TrainCallback(_d2l.TrainCallback):

@@ -21,7 +21,7 @@ determinism.seed_everything("torch")
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
-    """d2l's Animator, redrawing at most twice a second (same final figure)."""
+    """d2l's Animator, redrawing at most twice a second and a tenth of the time (same final figure)."""
 
 
 def resize_batch(X, size):

@@ -1,11 +1,11 @@
 """The chapter's MXNet runs, fast: hybridized net, device-resident data, metrics on the device, one sync per epoch."""
 import time
 
+from d2l_ext.mxnet import to_arrays, try_gpu  # first: it sets MXNet's CPU threading before MXNet loads
 import numpy as onp
 from mxnet import autograd, gluon, init, lr_scheduler, np
 
 from d2l_ext import chapter, determinism
-from d2l_ext.mxnet import to_arrays, try_gpu
 from d2l_ext.schedulers import SquareRootScheduler
 
 # run -> Trainer options: the chapter's MXNet cells; Gluon calls the scheduler once per update, as there

@@ -1,0 +1,50 @@
+"""MXNet's CPU threading, set before MXNet loads: every core, one OpenMP team (framework-free)."""
+import importlib.metadata
+import os
+import sys
+import warnings
+
+# MXNet 1.x on x86 takes half the cores unless told (it assumes hyper-threading: src/engine/openmp.cc), so
+# a 2-core laptop trains on one. More threads alone do not pay: under the default threaded engine the worker
+# thread and the main thread (each float()/asnumpy() of the chapter's loop) hold an OpenMP team each, more
+# threads than cores, and libgomp then cuts its spin-wait, so the team sleeps between the many small ops.
+# NaiveEngine runs each op on the calling thread: one team, all cores busy. README "MXNet on a CPU" has the
+# measurements. A CUDA build keeps MXNet's defaults: there the asynchronous engine is what keeps a GPU fed.
+ENGINE_VAR, ENGINE = "MXNET_ENGINE_TYPE", "NaiveEngine"
+THREADS_VAR = "MXNET_OMP_MAX_THREADS"
+USER_THREAD_VARS = ("OMP_NUM_THREADS", THREADS_VAR)  # either one set by the user: MXNet's count is theirs
+CUDA_DISTRIBUTION_PREFIX = "mxnet-cu"  # pip's CUDA builds: mxnet-cu112, mxnet-cu117, ...
+RECORDED_VARS = (ENGINE_VAR, *USER_THREAD_VARS)
+
+
+def cuda_build_installed():
+    """Whether the installed `mxnet` module comes from a CUDA build (an `mxnet-cuXXX` distribution)."""
+    providers = importlib.metadata.packages_distributions().get("mxnet", [])
+    return any(name.lower().startswith(CUDA_DISTRIBUTION_PREFIX) for name in providers)
+
+
+def wanted_settings(environ, cores):
+    """The variables to add to `environ` for CPU training on `cores` cores; the user's own are kept."""
+    wanted = {ENGINE_VAR: ENGINE}
+    if not any(var in environ for var in USER_THREAD_VARS):
+        wanted[THREADS_VAR] = str(cores)
+    return {var: value for var, value in wanted.items() if var not in environ}
+
+
+def configure_mxnet_cpu():
+    """Before MXNet is imported: NaiveEngine on every core (CPU builds only); return what was set."""
+    if cuda_build_installed():
+        return {}
+    wanted = wanted_settings(os.environ, len(os.sched_getaffinity(0)))
+    if wanted and "mxnet" in sys.modules:
+        warnings.warn("mxnet was imported before d2l_ext, so it keeps its defaults (half the cores on x86). "
+                      "Import d2l_ext.mxnet first, or set " + " ".join(f"{k}={v}" for k, v in wanted.items())
+                      + " before starting Python.", stacklevel=2)
+        return {}
+    os.environ.update(wanted)
+    return wanted
+
+
+def recorded_settings(environ=os.environ):
+    """The threading variables in effect, for a run's record."""
+    return {var: environ[var] for var in RECORDED_VARS if var in environ}
