@@ -9,13 +9,14 @@
 #   (then the same with --no-deps for d2l==1.0.3; delete the wheels the image already has: attrs,
 #   packaging, pygments, python_dateutil, typing_extensions) and cp /usr/share/datasets/fashion-mnist/*.gz .gpu/data/
 # Steps, most important first, each under its own time limit so that one failure leaves the rest:
-# the fast runner with CUDA graphs, `make bench`'s figures, the full-data PyTorch notebook, a GPU
+# the fast runner with its five runs in one graphed step (--together), then with CUDA graphs run by run,
+# `make bench`'s figures, the full-data PyTorch notebook, a GPU
 # profile of the chapter's loop, the fast runner in eager mode. Everything lands in $OUT/results.tgz,
 # re-packed after every step (a kill at the call's limit still returns what was done).
 # Locally (plumbing only): LOCAL_TEST=1 PY=.venv/bin/python OUT=/tmp/out bash benchmarks/device-check.sh
 set -u
 PY=${PY:-python3}
-STEPS=${STEPS:-run-graph bench notebook profile run-eager}  # tune: the side-by-side choices (d2l_ext.tune)
+STEPS=${STEPS:-run-together run-graph bench notebook profile run-eager}  # tune: the side-by-side choices (d2l_ext.tune)
 OUT=${OUT:?set OUT to the folder that comes back}
 WORK=$(mktemp -d)
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=2
@@ -47,6 +48,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a limit, log to $WORK/NAME.lo
 cat "$WORK/machine.txt"
 wanted() { [[ " $STEPS " == *" $1 "* ]]; }
 wanted tune && step tune 120 $PY -m d2l_ext.tune --out "$WORK/tune"
+wanted run-together && step run-together 150 $PY -m d2l_ext.run "${RUN[@]}" --together --out "$WORK/run-together"
 wanted run-graph && step run-graph 150 $PY -m d2l_ext.run "${RUN[@]}" --out "$WORK/run-graph"
 wanted bench && step bench 330 $PY -m d2l_ext.bench "${BENCH[@]}" --out "$WORK/bench"
 if wanted notebook && [ -n "$NOTEBOOK" ]; then

@@ -30,12 +30,16 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=NUM_EPOCHS)
     parser.add_argument("--mode", choices=("auto", "eager", "graph"), default="auto",
                         help="pytorch only: CUDA-graph replay of each step (auto: on a GPU) or eager steps")
+    parser.add_argument("--together", action="store_true",
+                        help="pytorch only: train the chosen runs in one vmapped step per batch (see fast/together.py)")
     parser.add_argument("--out", type=Path, default=Path("build/run"), help="folder for the JSON and figure")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs={args.epochs}: must be at least 1")
     if args.mode != "auto" and args.framework != "pytorch":
         parser.error(f"--mode={args.mode} is for --framework pytorch; {args.framework} has one mode")
+    if args.together and args.framework != "pytorch":
+        parser.error(f"--together is for --framework pytorch; {args.framework} trains its runs one by one")
     return args
 
 
@@ -83,27 +87,31 @@ def main(argv=None):
     if args.quick:
         os.environ[data.ENV_QUICK] = "1"
     backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
+    names = RUNS if args.schedule == "all" else (args.schedule,)
     start = time.monotonic()
     options = {"mode": args.mode} if args.framework == "pytorch" else {}
-    trainer = backend.Trainer(BATCH_SIZE, **options)
+    trainer = backend.Trainer(BATCH_SIZE, **options, **({"together": names} if args.together else {}))
     setup_s = time.monotonic() - start
+    histories = trainer.train_together(args.epochs) if args.together else None
     runs = {}
-    for name in RUNS if args.schedule == "all" else (args.schedule,):
-        runs[name] = summary(trainer.train(name, args.epochs))
+    for name in names:
+        runs[name] = summary(histories[name] if args.together else trainer.train(name, args.epochs))
         r = runs[name]
         print(f"{args.framework:10s} {name:14s} train loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
               f"test acc {r['test_acc']:.3f}  ({r['train_time_s']:.1f} s; first epoch {r['first_epoch_s']:.2f} s, "
               f"then {r['steady_epoch_s']:.3f} s/epoch)", flush=True)
     info = json.loads(runinfo.describe())
+    # together, every run's epoch times are the same shared epochs: count them once
+    train_time_s = runs[names[0]]["train_time_s"] if args.together else sum(r["train_time_s"] for r in runs.values())
     record = {"framework": args.framework, "quick_mode": args.quick, "epochs": args.epochs,
-              "batch_size": BATCH_SIZE, "mode": trainer.mode,
+              "batch_size": BATCH_SIZE, "mode": trainer.mode, "together": args.together,
               "setup_s": round(setup_s, 2), "warmup_s": trainer.warmup_s,
-              "train_time_s": round(sum(r["train_time_s"] for r in runs.values()), 2), **info, "runs": runs}
+              "train_time_s": round(train_time_s, 2), **info, "runs": runs}
     write_json(record, args.out / RESULTS_NAME.format(framework=args.framework))
     plot(runs, args.out / FIGURE_NAME.format(framework=args.framework),
          f"{args.framework} on {info['device']}{' (quick)' if args.quick else ''}")
     print(f"all runs: {record['train_time_s']:.1f} s of training (+{setup_s:.1f} s set-up, "
-          f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}) on {info['device']}; wrote {args.out}/")
+          f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}{', together' if args.together else ''}) on {info['device']}; wrote {args.out}/")
     return record
 
 

@@ -76,25 +76,60 @@ def test_tune_times_both_cudnn_settings_in_alternation(torch, monkeypatch):
     assert torch.backends.cudnn.benchmark is False
 
 
-def test_graph_replays_compute_what_the_step_computes_eagerly(torch, fast, monkeypatch):
+@pytest.mark.parametrize("together", [(), ("constant", "cosine")], ids=["one run", "two runs together"])
+def test_graph_replays_compute_what_the_step_computes_eagerly(torch, fast, monkeypatch, together):
     if not torch.cuda.is_available():
         pytest.skip("CUDA graphs need a CUDA device")
     monkeypatch.setenv("D2L_EXT_QUICK", "1")
-    trainer = fast.Trainer(256, mode="graph")
-    step, weights = trainer.graph.step, [p.detach().clone() for p in trainer.new_net().parameters()]
+    trainer = fast.Trainer(256, mode="graph", together=together)
+    step, net = trainer.graph.step, trainer.new_net()
+    weights = step.stacked(net) if together else [p.detach().clone() for p in net.parameters()]
+    lr = [0.1] * len(together) if together else 0.1
 
     def eager_epoch():
+        step.lr.copy_(torch.as_tensor(lr))
         for idx in trainer.batches():
             step(idx)
         return step.sums
 
     results = []
-    for run_epoch in (lambda: trainer.graph_epoch(0.1), eager_epoch):
-        trainer.graph.load(weights)
-        step.lr.fill_(0.1)
+    for run_epoch in (lambda: trainer.step_epoch(step, lr), eager_epoch):
+        fast.load(step, weights)
         torch.manual_seed(1)
         results.append((run_epoch().clone(), [p.detach().clone() for p in step.params]))
     (graph_sums, graph_params), (eager_sums, eager_params) = results
     torch.testing.assert_close(graph_sums, eager_sums, rtol=1e-4, atol=1e-3)
     for g, e in zip(graph_params, eager_params):
         torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_runs_trained_together_match_the_same_runs_trained_alone(torch, fast, monkeypatch):
+    monkeypatch.setenv("D2L_EXT_QUICK", "1")
+    runs = ("constant", "square_root", "cosine_warmup")  # lr <= 0.3: piecewise's 0.5 turns float noise chaotic
+    alone = fast.Trainer(256, mode="eager")
+    together = fast.Trainer(256, mode="eager", together=runs).train_together(num_epochs=3)
+    assert list(together) == list(runs)
+    for run in runs:
+        expected = alone.train(run, num_epochs=3)
+        assert [e["lr"] for e in together[run]] == [e["lr"] for e in expected]
+        for ours, theirs in zip(together[run], expected):
+            assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=1e-3)
+            assert ours["train_acc"] == pytest.approx(theirs["train_acc"], abs=3e-3)
+            assert ours["test_acc"] == pytest.approx(theirs["test_acc"], abs=0.015)  # 15 of the 1000 test images
+
+
+def test_a_together_run_counts_its_shared_epochs_once(torch, tmp_path, monkeypatch):
+    from d2l_ext import run
+    monkeypatch.delenv("D2L_EXT_QUICK", raising=False)
+    record = run.main(["--quick", "--epochs", "2", "--together", "--out", str(tmp_path)])
+    assert record["together"] is True and list(record["runs"]) == list(run.RUNS)
+    shared = [e["time_s"] for e in record["runs"]["constant"]["epochs"]]
+    assert all([e["time_s"] for e in r["epochs"]] == shared for r in record["runs"].values())
+    assert record["train_time_s"] == pytest.approx(sum(shared), abs=0.01)
+
+
+def test_together_is_refused_for_other_frameworks(capsys):
+    from d2l_ext import run
+    with pytest.raises(SystemExit):
+        run.parse_args(["--framework", "tensorflow", "--together"])
+    assert "--together is for --framework pytorch" in capsys.readouterr().err

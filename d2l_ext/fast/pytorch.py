@@ -3,7 +3,8 @@
 Modes: `eager` runs torch.optim.SGD step by step; `graph` (CUDA only) captures one whole training step
 (gather the batch by index, forward, backward, SGD update, metric sums) as a CUDA graph once, then replays
 it for every full batch of every run: LeNet on Fashion-MNIST is launch-bound, so this is where a GPU's
-time goes. `auto` picks `graph` on a GPU, `eager` elsewhere.
+time goes. `auto` picks `graph` on a GPU, `eager` elsewhere. With `together`, every chosen run trains in one
+step per batch (d2l_ext/fast/together.py), eagerly or as one captured graph.
 """
 import os
 import time
@@ -12,6 +13,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from d2l_ext import chapter, determinism
+from d2l_ext.fast.together import TogetherStep
 from d2l_ext.schedulers import CosineScheduler, SquareRootScheduler
 from d2l_ext.torch import to_tensors, try_gpu
 
@@ -60,8 +62,24 @@ class Step:
             self.sums += torch.stack((loss.detach() * len(idx), (y_hat.argmax(1) == y).sum().float()))
 
 
+@torch.no_grad()
+def load(step, weights):
+    """Copy weights (in the order of step.params) into a functional step; zero its sums."""
+    torch._foreach_copy_(step.params, [w.detach() for w in weights])
+    step.sums.zero_()
+
+
+def advance(optimizer, scheduler, epoch):
+    """Step a run's schedule after `epoch`, as the chapter's PyTorch `train` does."""
+    if isinstance(scheduler, lr_scheduler.LRScheduler):
+        scheduler.step()
+    elif scheduler is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = scheduler(epoch)
+
+
 class GraphStep:
-    """A Step captured once as a CUDA graph for full batches; `load(net)` puts a fresh run's weights in."""
+    """A Step captured once as a CUDA graph for full batches; `load(weights)` puts a fresh run's weights in."""
 
     def __init__(self, step, batch_size):
         self.step = step
@@ -76,13 +94,7 @@ class GraphStep:
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
             step(self.idx)
-        self.load(initial)
-
-    @torch.no_grad()
-    def load(self, weights):
-        """Copy weights (a net's parameters, in order) into the captured net; zero the sums."""
-        torch._foreach_copy_(self.step.params, [w.detach() for w in weights])
-        self.step.sums.zero_()
+        load(step, initial)
 
     def __call__(self, idx):
         """Replay the graph on these indices (a full batch)."""
@@ -93,7 +105,7 @@ class GraphStep:
 class Trainer:
     """Holds the data on the device once; trains the chapter's net_fn for any run of SCHEDULES."""
 
-    def __init__(self, batch_size, mode="auto", cudnn_benchmark=None):
+    def __init__(self, batch_size, mode="auto", cudnn_benchmark=None, together=()):
         namespace = chapter.setup_namespace("pytorch")  # the chapter's own net_fn and loss
         self.net_fn, self.loss, self.batch_size = namespace["net_fn"], namespace["loss"], batch_size
         self.device = try_gpu()
@@ -102,8 +114,16 @@ class Trainer:
         torch.backends.cudnn.benchmark = self.mode == "graph" if cudnn_benchmark is None else cudnn_benchmark
         self.train_data, self.test_data = to_tensors("train", self.device), to_tensors("test", self.device)
         self.compile = os.environ.get(ENV_COMPILE) == "1" and self.mode == "eager"
+        self.together = tuple(together)
         start = time.monotonic()
-        if self.mode == "graph":
+        if self.together:
+            self.step = TogetherStep(self.net_fn().to(self.device), self.loss, *self.train_data,
+                                     lrs=[SCHEDULES[run][0] for run in self.together])
+            if self.mode == "graph":
+                self.graph = GraphStep(self.step, batch_size)
+            else:
+                self.step(self.batches()[0])
+        elif self.mode == "graph":
             net = self.net_fn().to(self.device)
             self.graph = GraphStep(Step(net, self.loss, *self.train_data, lr=0.1), batch_size)
         else:
@@ -143,13 +163,14 @@ class Trainer:
                 sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().float()))
         return sums
 
-    def graph_epoch(self, lr):
-        """One pass with the captured step: replays for full batches, the same Step eagerly for the rest."""
-        step = self.graph.step
-        step.lr.fill_(lr)
+    def step_epoch(self, step, lr):
+        """One pass with a functional step at `lr` (one rate, or one per run): a graph mode's capture replays for
+        full batches, the step itself runs the rest."""
+        step.lr.copy_(torch.as_tensor(lr, dtype=step.lr.dtype))
         step.sums.zero_()
+        runner = self.graph if self.mode == "graph" else step
         for idx in self.batches():
-            (self.graph if len(idx) == self.batch_size else step)(idx)
+            (runner if len(idx) == self.batch_size else step)(idx)
         return step.sums
 
     @torch.no_grad()
@@ -162,26 +183,49 @@ class Trainer:
 
     def train(self, run, num_epochs):
         """Train one run of SCHEDULES; a list of per-epoch records."""
+        if self.together:
+            raise ValueError(f"this Trainer trains {', '.join(self.together)} together: call train_together")
         determinism.seed_everything("torch")
         lr, make_scheduler = SCHEDULES[run]
         net = self.new_net()
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)  # holds the lr the schedulers set
         scheduler, history = make_scheduler(optimizer), []
         if self.mode == "graph":
-            self.graph.load(net.parameters())
+            load(self.graph.step, net.parameters())
             net = self.graph.step.net
         count = len(self.train_data[1])
         for epoch in range(num_epochs):
             start, lr_used = time.monotonic(), optimizer.param_groups[0]["lr"]
-            sums = self.graph_epoch(lr_used) if self.mode == "graph" else self.epoch(net, optimizer)
+            sums = self.step_epoch(self.graph.step, lr_used) if self.mode == "graph" else self.epoch(net, optimizer)
             loss_sum, correct = sums.tolist()
             test_acc = self.correct(net).item() / len(self.test_data[1])
             history.append({"epoch": epoch + 1, "lr": lr_used, "train_loss": loss_sum / count,
                             "train_acc": correct / count, "test_acc": test_acc,
                             "time_s": round(time.monotonic() - start, 4)})
-            if isinstance(scheduler, lr_scheduler.LRScheduler):
-                scheduler.step()
-            elif scheduler is not None:
-                for group in optimizer.param_groups:
-                    group["lr"] = scheduler(epoch)
+            advance(optimizer, scheduler, epoch)
         return history
+
+    def train_together(self, num_epochs):
+        """Train every run of `together` at once; {run: per-epoch records}, each epoch's time shared by all."""
+        determinism.seed_everything("torch")  # the same weights and batch order each run gets alone
+        load(self.step, self.step.stacked(self.net_fn().to(self.device)))
+        clocks = {}  # run -> (an optimizer holding the run's lr, its scheduler): the weights live in the step
+        for run in self.together:
+            lr, make_scheduler = SCHEDULES[run]
+            optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+            clocks[run] = optimizer, make_scheduler(optimizer)
+        histories, (X_test, y_test) = {run: [] for run in self.together}, self.test_data
+        count = len(self.train_data[1])
+        for epoch in range(num_epochs):
+            start = time.monotonic()
+            lrs = [optimizer.param_groups[0]["lr"] for optimizer, _ in clocks.values()]
+            sums = self.step_epoch(self.step, lrs).tolist()
+            correct = sum(self.step.correct(X_test[s:s + EVAL_BATCH], y_test[s:s + EVAL_BATCH])
+                          for s in range(0, len(y_test), EVAL_BATCH)).tolist()
+            time_s = round(time.monotonic() - start, 4)
+            for i, (run, (optimizer, scheduler)) in enumerate(clocks.items()):
+                histories[run].append({"epoch": epoch + 1, "lr": lrs[i], "train_loss": sums[i][0] / count,
+                                       "train_acc": sums[i][1] / count, "test_acc": correct[i] / len(y_test),
+                                       "time_s": time_s})
+                advance(optimizer, scheduler, epoch)
+        return histories
