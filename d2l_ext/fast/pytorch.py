@@ -164,8 +164,7 @@ class Trainer:
         return sums
 
     def step_epoch(self, step, lr):
-        """One pass with a functional step at `lr` (one rate, or one per run): a graph mode's capture replays for
-        full batches, the step itself runs the rest."""
+        """One pass of a functional step at `lr` (a rate, or one per run); graph mode replays its full batches."""
         step.lr.copy_(torch.as_tensor(lr, dtype=step.lr.dtype))
         step.sums.zero_()
         runner = self.graph if self.mode == "graph" else step
