@@ -2,7 +2,6 @@
 import datetime
 import importlib.metadata
 import json
-import os
 import platform
 import sys
 
@@ -51,7 +50,7 @@ def describe():
         "device": device,
         "python": platform.python_version(),
         "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
-        "host": f"{platform.system()} {platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "host": f"{platform.system()} {platform.machine()}, {threads.usable_cores()} cores",
         "threading": threads.recorded_settings(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     })

@@ -17,6 +17,11 @@ CUDA_DISTRIBUTION_PREFIX = "mxnet-cu"  # pip's CUDA builds: mxnet-cu112, mxnet-c
 RECORDED_VARS = (ENGINE_VAR, *USER_THREAD_VARS)
 
 
+def usable_cores():
+    """The cores this process may run on (all of them where the OS cannot say, e.g. macOS)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cuda_build_installed():
     """Whether the installed `mxnet` module comes from a CUDA build (an `mxnet-cuXXX` distribution)."""
     providers = importlib.metadata.packages_distributions().get("mxnet", [])
@@ -35,7 +40,7 @@ def configure_mxnet_cpu():
     """Before MXNet is imported: NaiveEngine on every core (CPU builds only); return what was set."""
     if cuda_build_installed():
         return {}
-    wanted = wanted_settings(os.environ, len(os.sched_getaffinity(0)))
+    wanted = wanted_settings(os.environ, usable_cores())
     if wanted and "mxnet" in sys.modules:
         warnings.warn("mxnet was imported before d2l_ext, so it keeps its defaults (half the cores on x86). "
                       "Import d2l_ext.mxnet first, or set " + " ".join(f"{k}={v}" for k, v in wanted.items())

@@ -68,3 +68,9 @@ def test_mxnet_itself_reports_the_engine_after_the_drop_in_import():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "MXNet start using engine: NaiveEngine" in done.stderr
+
+
+def test_cores_are_counted_where_the_os_cannot_give_an_affinity(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert threads.usable_cores() == 8
