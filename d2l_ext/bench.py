@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from d2l_ext import chapter, codegen, data, notebooks, runinfo
+from d2l_ext import chapter, codegen, data, notebooks, run, runinfo
 
 RESULTS_DIR = Path("benchmarks/results")
 COMMAND = "make bench"
@@ -184,10 +184,7 @@ def write_record(record, folder, prefix):
     """Write `record` as folder/<prefix>-<device>.json, through a temporary file."""
     slug = re.sub(r"[^a-z0-9]+", "-", record["device"].lower()).strip("-")
     path = Path(folder) / f"{prefix}-{slug}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    run.write_json(record, path)
     print(f"wrote {path}")
 
 

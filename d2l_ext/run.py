@@ -89,8 +89,8 @@ def main(argv=None):
     backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
     names = RUNS if args.schedule == "all" else (args.schedule,)
     start = time.monotonic()
-    options = {"mode": args.mode} if args.framework == "pytorch" else {}
-    trainer = backend.Trainer(BATCH_SIZE, **options, **({"together": names} if args.together else {}))
+    options = {"mode": args.mode, "together": names if args.together else ()} if args.framework == "pytorch" else {}
+    trainer = backend.Trainer(BATCH_SIZE, **options)
     setup_s = time.monotonic() - start
     histories = trainer.train_together(args.epochs) if args.together else None
     runs = {}
@@ -111,7 +111,8 @@ def main(argv=None):
     plot(runs, args.out / FIGURE_NAME.format(framework=args.framework),
          f"{args.framework} on {info['device']}{' (quick)' if args.quick else ''}")
     print(f"all runs: {record['train_time_s']:.1f} s of training (+{setup_s:.1f} s set-up, "
-          f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}{', together' if args.together else ''}) on {info['device']}; wrote {args.out}/")
+          f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}{', together' if args.together else ''}) "
+          f"on {info['device']}; wrote {args.out}/")
     return record
 
 

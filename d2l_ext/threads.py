@@ -1,8 +1,9 @@
 """MXNet's CPU threading, set before MXNet loads: every core, one OpenMP team (framework-free)."""
-import importlib.metadata
+import importlib.util
 import os
 import sys
 import warnings
+from pathlib import Path
 
 # MXNet 1.x on x86 takes half the cores unless told (it assumes hyper-threading: src/engine/openmp.cc), so
 # a 2-core laptop trains on one. More threads alone do not pay: under the default threaded engine the worker
@@ -13,7 +14,7 @@ import warnings
 ENGINE_VAR, ENGINE = "MXNET_ENGINE_TYPE", "NaiveEngine"
 THREADS_VAR = "MXNET_OMP_MAX_THREADS"
 USER_THREAD_VARS = ("OMP_NUM_THREADS", THREADS_VAR)  # either one set by the user: MXNet's count is theirs
-CUDA_DISTRIBUTION_PREFIX = "mxnet-cu"  # pip's CUDA builds: mxnet-cu112, mxnet-cu117, ...
+CUDA_DIST_INFO = "mxnet_cu*.dist-info"  # pip's CUDA builds (mxnet-cu112, mxnet-cu117, ...) beside the package
 RECORDED_VARS = (ENGINE_VAR, *USER_THREAD_VARS)
 
 
@@ -23,9 +24,11 @@ def usable_cores():
 
 
 def cuda_build_installed():
-    """Whether the installed `mxnet` module comes from a CUDA build (an `mxnet-cuXXX` distribution)."""
-    providers = importlib.metadata.packages_distributions().get("mxnet", [])
-    return any(name.lower().startswith(CUDA_DISTRIBUTION_PREFIX) for name in providers)
+    """Whether the `mxnet` on the path comes from a CUDA build (an `mxnet-cuXXX` dist-info beside it); no import."""
+    spec = importlib.util.find_spec("mxnet")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(Path(spec.submodule_search_locations[0]).parent.glob(CUDA_DIST_INFO))
 
 
 def wanted_settings(environ, cores):

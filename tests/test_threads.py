@@ -74,3 +74,13 @@ def test_cores_are_counted_where_the_os_cannot_give_an_affinity(monkeypatch):
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert threads.usable_cores() == 8
+
+
+def test_a_cuda_wheels_dist_info_beside_the_package_marks_a_cuda_build(tmp_path, monkeypatch):
+    (tmp_path / "mxnet").mkdir()
+    spec = importlib.util.spec_from_file_location("mxnet", tmp_path / "mxnet" / "__init__.py",
+                                                  submodule_search_locations=[str(tmp_path / "mxnet")])
+    monkeypatch.setattr(threads.importlib.util, "find_spec", lambda name: spec)
+    assert threads.cuda_build_installed() is False
+    (tmp_path / "mxnet_cu112-1.9.1.dist-info").mkdir()
+    assert threads.cuda_build_installed() is True

@@ -172,13 +172,16 @@ class Trainer:
             (runner if len(idx) == self.batch_size else step)(idx)
         return step.sums
 
+    def test_batches(self):
+        """The test data in slices of EVAL_BATCH."""
+        X_all, y_all = self.test_data
+        return [(X_all[s:s + EVAL_BATCH], y_all[s:s + EVAL_BATCH]) for s in range(0, len(y_all), EVAL_BATCH)]
+
     @torch.no_grad()
     def correct(self, net):
         """Number of correct test predictions, as a device tensor."""
         net.eval()
-        X_all, y_all = self.test_data
-        return sum((net(X_all[s:s + EVAL_BATCH]).argmax(1) == y_all[s:s + EVAL_BATCH]).sum()
-                   for s in range(0, len(y_all), EVAL_BATCH))
+        return sum((net(X).argmax(1) == y).sum() for X, y in self.test_batches())
 
     def train(self, run, num_epochs):
         """Train one run of SCHEDULES; a list of per-epoch records."""
@@ -213,18 +216,16 @@ class Trainer:
             lr, make_scheduler = SCHEDULES[run]
             optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
             clocks[run] = optimizer, make_scheduler(optimizer)
-        histories, (X_test, y_test) = {run: [] for run in self.together}, self.test_data
-        count = len(self.train_data[1])
+        histories, count, n_test = {run: [] for run in self.together}, len(self.train_data[1]), len(self.test_data[1])
         for epoch in range(num_epochs):
             start = time.monotonic()
             lrs = [optimizer.param_groups[0]["lr"] for optimizer, _ in clocks.values()]
             sums = self.step_epoch(self.step, lrs).tolist()
-            correct = sum(self.step.correct(X_test[s:s + EVAL_BATCH], y_test[s:s + EVAL_BATCH])
-                          for s in range(0, len(y_test), EVAL_BATCH)).tolist()
+            correct = sum(self.step.correct(X, y) for X, y in self.test_batches()).tolist()
             time_s = round(time.monotonic() - start, 4)
             for i, (run, (optimizer, scheduler)) in enumerate(clocks.items()):
                 histories[run].append({"epoch": epoch + 1, "lr": lrs[i], "train_loss": sums[i][0] / count,
-                                       "train_acc": sums[i][1] / count, "test_acc": correct[i] / len(y_test),
+                                       "train_acc": sums[i][1] / count, "test_acc": correct[i] / n_test,
                                        "time_s": time_s})
                 advance(optimizer, scheduler, epoch)
         return histories
