@@ -115,7 +115,9 @@ def test_runs_trained_together_match_the_same_runs_trained_alone(torch, fast, mo
         for ours, theirs in zip(together[run], expected):
             assert ours["train_loss"] == pytest.approx(theirs["train_loss"], rel=1e-3)
             assert ours["train_acc"] == pytest.approx(theirs["train_acc"], abs=3e-3)
-            assert ours["test_acc"] == pytest.approx(theirs["test_acc"], abs=0.015)  # 15 of the 1000 test images
+            # 30 of the 1000 test images: near chance after 3 quick epochs, float-order noise alone (train losses
+            # equal to 1e-4) moved constant's epoch-3 test accuracy by 0.015 (0.355 vs 0.370)
+            assert ours["test_acc"] == pytest.approx(theirs["test_acc"], abs=0.03)
 
 
 def test_a_together_run_counts_its_shared_epochs_once(torch, tmp_path, monkeypatch):
@@ -133,3 +135,68 @@ def test_together_is_refused_for_other_frameworks(capsys):
     with pytest.raises(SystemExit):
         run.parse_args(["--framework", "tensorflow", "--together"])
     assert "--together is for --framework pytorch" in capsys.readouterr().err
+
+
+VIEW_OPS = {"t", "detach", "view", "_unsafe_view", "expand", "permute", "transpose", "unsqueeze", "squeeze",
+            "select", "slice", "alias"}  # aten ops that return views: they launch no kernel
+
+
+def kernel_ops(torch, step, idx):
+    """How many aten ops that launch work one call of `step(idx)` dispatches (views left out)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops += func.__name__.split(".")[0] not in VIEW_OPS
+            return func(*args, **(kwargs or {}))
+
+    with Count() as count:
+        step(idx)
+    return count.ops
+
+
+def test_five_runs_together_launch_at_most_half_again_the_kernels_of_one(torch, fast):
+    from d2l_ext.fast.together import TogetherStep
+    net, loss, X, y = lenet_and_batch(torch, fast)
+    idx = torch.arange(32)
+    one = kernel_ops(torch, fast.Step(net, loss, X, y, lr=0.1), idx)
+    five = kernel_ops(torch, TogetherStep(net, loss, X, y, lrs=[0.1, 0.2, 0.3, 0.4, 0.5]), idx)
+    assert 30 < one < five <= 1.5 * one, (one, five)
+
+
+def test_a_run_together_takes_the_same_step_as_that_run_alone(torch, fast):
+    from d2l_ext.fast.together import TogetherStep
+    net, loss, X, y = lenet_and_batch(torch, fast)
+    lrs, idx = [0.05, 0.3], torch.randperm(64)[:32]
+    together = TogetherStep(net, loss, X, y, lrs=lrs)
+    together(idx)
+    for r, lr in enumerate(lrs):
+        alone = fast.Step(lenet_and_batch(torch, fast)[0], loss, X, y, lr=lr)
+        alone(idx)
+        for p, stacked in zip(alone.params, together.params):
+            torch.testing.assert_close(stacked[r], p, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(together.sums[r], alone.sums, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("make_loss", [lambda nn: nn.CrossEntropyLoss(reduction="sum"),
+                                       lambda nn: nn.CrossEntropyLoss(weight=__import__("torch").ones(10))],
+                         ids=["sum-reduced", "class-weighted"])
+def test_runs_together_refuse_a_loss_they_cannot_split_per_run(torch, fast, make_loss):
+    from d2l_ext.fast.together import TogetherStep
+    net, _, X, y = lenet_and_batch(torch, fast)
+    with pytest.raises(ValueError, match="reduction='mean' and no class weights.*leave out --together"):
+        TogetherStep(net, make_loss(torch.nn), X, y, lrs=[0.1])
+
+
+def test_a_schedule_clock_on_an_optimizer_that_only_holds_the_lr_steps_without_a_warning(torch, fast):
+    import warnings
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    scheduler = fast.lr_scheduler.MultiStepLR(optimizer, milestones=[1], gamma=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast.advance(optimizer, scheduler, epoch=0)
+    assert optimizer.param_groups[0]["lr"] == 0.25

@@ -8,6 +8,7 @@ step per batch (d2l_ext/fast/together.py), eagerly or as one captured graph.
 """
 import os
 import time
+import warnings
 
 import torch
 from torch.optim import lr_scheduler
@@ -28,6 +29,7 @@ SCHEDULES = {
 MODES = ("auto", "eager", "graph")
 EVAL_BATCH = 2500
 WARMUP_STEPS = 3  # eager steps before capture: cuDNN picks its algorithms, the allocator settles
+UNSTEPPED_OPTIMIZER = r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"
 ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model in eager mode (opt-in; see README)
 
 
@@ -72,7 +74,9 @@ def load(step, weights):
 def advance(optimizer, scheduler, epoch):
     """Step a run's schedule after `epoch`, as the chapter's PyTorch `train` does."""
     if isinstance(scheduler, lr_scheduler.LRScheduler):
-        scheduler.step()
+        with warnings.catch_warnings():  # a functional step moves the weights: this optimizer only holds the lr
+            warnings.filterwarnings("ignore", message=UNSTEPPED_OPTIMIZER)
+            scheduler.step()
     elif scheduler is not None:
         for group in optimizer.param_groups:
             group["lr"] = scheduler(epoch)
