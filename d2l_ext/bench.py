@@ -21,6 +21,7 @@ RESULTS_DIR = Path("benchmarks/results")
 COMMAND = "make bench"
 D2L_IMPORT_OURS = re.compile(r"^from d2l_ext import torch as d2l$", re.MULTILINE)
 BATCH_SIZE = 256
+EPOCH_REPEATS = 2  # epochs timed per side; the best counts
 PROFILE_TOP = 15
 
 
@@ -73,7 +74,8 @@ def chapter_train(d2l_module):
 def chapter_epoch(d2l_module):
     """Seconds for one full-data epoch of the chapter's train loop with d2l_module's loader and plots.
 
-    On a GPU the best of two epochs (the first pays for cuDNN's algorithm search); on a CPU one epoch.
+    The best of two epochs, on either side: the first pays one-time costs (cuDNN's algorithm search on a GPU,
+    thread pools and allocator on a CPU, where one-shot figures of the same code varied 4.1-6.0 s).
     """
     import torch
     net_fn = chapter.setup_namespace("pytorch")["net_fn"]
@@ -81,9 +83,8 @@ def chapter_epoch(d2l_module):
     net, device = net_fn(), d2l_module.try_gpu()
     trainer = torch.optim.SGD(net.parameters(), lr=0.3)
     train = chapter_train(d2l_module)
-    repeats = 2 if device.type == "cuda" else 1
     return min(timed(lambda: train(net, train_iter, test_iter, 1, torch.nn.CrossEntropyLoss(), trainer, device))[0]
-               for _ in range(repeats))
+               for _ in range(EPOCH_REPEATS))
 
 
 def run_notebook(nb, folder):
@@ -152,12 +153,14 @@ def gpu_profile(d2l_ours, top):
     averages = prof.key_averages()
     print(averages.table(sort_by="self_cpu_time_total", row_limit=top))
     kernels_s = kernel_seconds(averages)
-    print(f"one epoch of the chapter's loop: {wall:.3f} s wall unprofiled ({profiled:.3f} s profiled, two epochs); "
-          f"GPU kernels busy {kernels_s / 2:.3f} s per epoch = {100 * kernels_s / 2 / wall:.0f} % of the wall time")
+    per_epoch = kernels_s / EPOCH_REPEATS
+    print(f"one epoch of the chapter's loop: {wall:.3f} s wall unprofiled ({profiled:.3f} s profiled, "
+          f"{EPOCH_REPEATS} epochs); GPU kernels busy {per_epoch:.3f} s per epoch = {100 * per_epoch / wall:.0f} % "
+          f"of the wall time")
 
 
 def profile(top=PROFILE_TOP):
-    """Print where one full-data epoch of the chapter's train loop (our loader) spends its time."""
+    """Print where full-data epochs of the chapter's train loop (our loader; EPOCH_REPEATS of them) spend time."""
     import cProfile
     import pstats
     from d2l_ext import torch as d2l_ours
