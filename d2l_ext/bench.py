@@ -144,7 +144,7 @@ def kernel_seconds(averages):
 
 
 def gpu_profile(d2l_ours, top):
-    """torch.profiler over one epoch on the GPU: the busiest ops, and GPU busy time against wall time."""
+    """torch.profiler over EPOCH_REPEATS epochs on the GPU: the busiest ops, and GPU busy time per epoch vs wall."""
     import torch
     from torch.profiler import ProfilerActivity
     wall = chapter_epoch(d2l_ours)  # unprofiled, best of two

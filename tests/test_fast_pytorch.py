@@ -182,14 +182,14 @@ def test_a_run_together_takes_the_same_step_as_that_run_alone(torch, fast):
         torch.testing.assert_close(together.sums[r], alone.sums, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("make_loss", [lambda nn: nn.CrossEntropyLoss(reduction="sum"),
-                                       lambda nn: nn.CrossEntropyLoss(weight=__import__("torch").ones(10))],
+@pytest.mark.parametrize("make_loss", [lambda torch: torch.nn.CrossEntropyLoss(reduction="sum"),
+                                       lambda torch: torch.nn.CrossEntropyLoss(weight=torch.ones(10))],
                          ids=["sum-reduced", "class-weighted"])
 def test_runs_together_refuse_a_loss_they_cannot_split_per_run(torch, fast, make_loss):
     from d2l_ext.fast.together import TogetherStep
     net, _, X, y = lenet_and_batch(torch, fast)
     with pytest.raises(ValueError, match="reduction='mean' and no class weights.*leave out --together"):
-        TogetherStep(net, make_loss(torch.nn), X, y, lrs=[0.1])
+        TogetherStep(net, make_loss(torch), X, y, lrs=[0.1])
 
 
 def test_a_schedule_clock_on_an_optimizer_that_only_holds_the_lr_steps_without_a_warning(torch, fast):
