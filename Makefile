@@ -1,6 +1,7 @@
 # make run   — execute the three notebooks in place (full data; QUICK=1 for the 10 % subset)
-# make test  — unit tests, the generated-code check, and nbval (strict) on the notebooks in quick mode
-# Both set up what they need: .venv from environment.yml's pins, and the Fashion-MNIST files.
+# make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
+# Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
+# Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,24 +14,24 @@ STAMP := $(VENV)/.installed
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 NOTEBOOKS := $(wildcard notebooks/lr-scheduler-*.ipynb)
 QUICK ?= 0
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with $(CURDIR)/tests/sanitize.cfg -p tests.conftest
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # our python3 kernel (in .venv) comes before any user-level kernel of that name
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: help venv data notebooks check-generated run test test-unit test-notebooks lab bench clean-venv
+.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
-	@echo "make test            unit tests + generated-code check + nbval on the notebooks (quick mode)"
+	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
 	@echo "make check-generated fail when they drifted from the chapter"
 	@echo "make bench           time our data path against d2l's (writes benchmarks/results/)"
+	@echo "make lint            ruff check and ruff format --check"
 
 venv: $(STAMP)
 
-$(STAMP): environment.yml d2l_ext/pins.py
+$(STAMP): environment.yml tools/pins.py pyproject.toml
 	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then \
 	  echo "error: Python 3.11 not found (got PYTHON='$(PYTHON)')." >&2; \
 	  echo "  Install it (Debian/Ubuntu: apt-get install python3.11 python3.11-venv; or pyenv install 3.11)" >&2; \
@@ -42,9 +43,9 @@ $(STAMP): environment.yml d2l_ext/pins.py
 	  echo "  Debian/Ubuntu: apt-get install python3.11-venv; or pass PYTHON=/path/to/another/python3.11" >&2; \
 	  exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	"$(PYTHON)" -m d2l_ext.pins > $(VENV)/requirements.txt
+	"$(PYTHON)" -m tools.pins > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
-	$(PY) -c 'import site, sys; open(site.getsitepackages()[0] + "/d2l_ext_repo.pth", "w").write(sys.argv[1] + "\n")' "$(CURDIR)"
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
 
@@ -57,21 +58,25 @@ data:
 	else echo "== no Debian dataset: d2l_ext will download Fashion-MNIST into ~/.keras/datasets on first use"; fi
 
 notebooks: $(STAMP)
-	$(PY) -m d2l_ext.build generate
+	$(PY) -m tools.build generate
 
 check-generated: $(STAMP)
-	$(PY) -m d2l_ext.build check
+	$(PY) -m tools.build check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 run: $(STAMP) data
-	D2L_EXT_QUICK=$(QUICK) $(PY) -m d2l_ext.execute $(NOTEBOOKS)
+	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute $(NOTEBOOKS)
 
-test: $(STAMP) data check-generated test-unit test-notebooks
+test: $(STAMP) data lint check-generated test-unit test-notebooks
 
 test-unit: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
 
 test-notebooks: $(STAMP)
-	cd notebooks && D2L_EXT_QUICK=1 $(CURDIR)/$(PY) -m pytest -q $(NBVAL) --rootdir=$(CURDIR) $(notdir $(NOTEBOOKS))
+	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
 
 lab: $(STAMP) data
 	cd notebooks && jupyter lab
@@ -80,4 +85,4 @@ clean-venv:
 	rm -rf $(VENV)
 
 bench: $(STAMP) data
-	MPLBACKEND=Agg $(PY) -m d2l_ext.bench
+	MPLBACKEND=Agg $(PY) -m benchmarks.bench

@@ -17,7 +17,7 @@ time_notebook() {  # label tab [VAR=value ...]: execute a copy of one notebook, 
   local label=$1 tab=$2
   shift 2
   cp "notebooks/lr-scheduler-$tab.ipynb" "$work/$label.ipynb"
-  env "$@" python -m d2l_ext.execute "$work/$label.ipynb" > "$out/notebook-$label.log" 2>&1
+  env "$@" python -m tools.execute "$work/$label.ipynb" > "$out/notebook-$label.log" 2>&1
   echo "$label: $(grep -o 'done in .*' "$out/notebook-$label.log")"
 }
 

@@ -3,4 +3,5 @@
 `from d2l_ext import torch as d2l` (or mxnet, tensorflow) is a drop-in for `from d2l import torch as d2l`.
 Importing `d2l_ext` itself loads no deep-learning framework.
 """
+
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ Gluon Trainer counts updates from 1 (`num_update`), so its first update uses sch
 Prefer `d2l_ext.stateless` schedules: Keras also calls the schedule once when the optimizer is made, and MXNet once
 per group of up to 4 parameters and on every read of `trainer.learning_rate`; each extra call advances a stateful class.
 """
+
 import functools
 
 
@@ -91,8 +92,10 @@ def _mxnet_class():
 
         def __setattr__(self, name, value):
             if name == "base_lr" and "schedule" in self.__dict__:
-                raise ValueError(f"learning_rate={value!r}: leave it out of the optimizer's arguments; "
-                                 f"{self.schedule!r} sets the rate")
+                raise ValueError(
+                    f"learning_rate={value!r}: leave it out of the optimizer's arguments; "
+                    f"{self.schedule!r} sets the rate"
+                )
             super().__setattr__(name, value)
 
         def __call__(self, num_update):

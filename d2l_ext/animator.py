@@ -1,4 +1,5 @@
 """An Animator drawing the same final figure as d2l's, redrawing at most twice a second and a tenth of the time."""
+
 import time
 
 from IPython import display

@@ -1,4 +1,5 @@
 """Minibatches served by index from arrays already on their device (framework-free: any array type)."""
+
 import math
 
 
@@ -16,8 +17,8 @@ class BatchLoader:
         order = self.permute(n) if self.permute else None
         for start in range(0, n, self.batch_size):
             if order is None:
-                X, y = self.X[start:start + self.batch_size], self.y[start:start + self.batch_size]
+                X, y = self.X[start : start + self.batch_size], self.y[start : start + self.batch_size]
             else:
-                idx = order[start:start + self.batch_size]
+                idx = order[start : start + self.batch_size]
                 X, y = self.X[idx], self.y[idx]
             yield (self.resize(X) if self.resize else X), y

@@ -1,14 +1,16 @@
 """Fashion-MNIST IDX files: find, download, verify, read, and serve the quick subset (framework-free)."""
+
 import functools
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import numpy as np
+
+from d2l_ext.files import write_atomic
 
 ENV_DIR = "FASHION_MNIST_DIR"  # a folder holding the four files, checked first
 ENV_QUICK = "D2L_EXT_QUICK"  # "1": serve the fixed class-balanced subset (classrooms, CI)
@@ -23,20 +25,34 @@ ROWS = COLS = 28
 NUM_CLASSES = 10
 # (split, kind) -> (file name without .gz, item count, SHA-256 of the decompressed bytes)
 FILES = {
-    ("train", "images"): ("train-images-idx3-ubyte", 60000,
-                          "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-    ("train", "labels"): ("train-labels-idx1-ubyte", 60000,
-                          "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-    ("test", "images"): ("t10k-images-idx3-ubyte", 10000,
-                         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-    ("test", "labels"): ("t10k-labels-idx1-ubyte", 10000,
-                         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    ("train", "images"): (
+        "train-images-idx3-ubyte",
+        60000,
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    ),
+    ("train", "labels"): (
+        "train-labels-idx1-ubyte",
+        60000,
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    ),
+    ("test", "images"): (
+        "t10k-images-idx3-ubyte",
+        10000,
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    ),
+    ("test", "labels"): (
+        "t10k-labels-idx1-ubyte",
+        10000,
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    ),
 }
 QUICK_PER_CLASS = {"train": 600, "test": 100}  # 6000 / 1000 examples, 10 % of each split
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
-HOW_TO_GET = (f"Install Debian's package (sudo apt-get install dataset-fashion-mnist), or set {ENV_DIR} "
-              f"to a folder holding the four files ({', '.join(f[0] for f in FILES.values())}, "
-              f"each raw or .gz).")
+HOW_TO_GET = (
+    f"Install Debian's package (sudo apt-get install dataset-fashion-mnist), or set {ENV_DIR} "
+    f"to a folder holding the four files ({', '.join(f[0] for f in FILES.values())}, "
+    f"each raw or .gz)."
+)
 
 
 class DataError(RuntimeError):
@@ -82,8 +98,9 @@ def read_bytes(path):
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"{path}: cannot be read ({e}); the file is truncated or corrupt. "
-                        f"Delete it and get it again. {HOW_TO_GET}") from e
+        raise DataError(
+            f"{path}: cannot be read ({e}); the file is truncated or corrupt. Delete it and get it again. {HOW_TO_GET}"
+        ) from e
 
 
 def parse_idx(raw, path, magic, count, item_shape):
@@ -94,9 +111,11 @@ def parse_idx(raw, path, magic, count, item_shape):
         raise DataError(f"{path}: {len(raw)} bytes, shorter than an IDX header; the file is truncated.")
     found_magic = int.from_bytes(raw[:4], "big")
     if found_magic != magic:
-        raise DataError(f"{path}: magic number {found_magic}, expected {magic}; this is not the "
-                        f"{'image' if magic == IMAGE_MAGIC else 'label'} file it is named as.")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+        raise DataError(
+            f"{path}: magic number {found_magic}, expected {magic}; this is not the "
+            f"{'image' if magic == IMAGE_MAGIC else 'label'} file it is named as."
+        )
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     if shape != (count, *item_shape):
         raise DataError(f"{path}: header says shape {shape}, expected {(count, *item_shape)}.")
     expected = header + int(np.prod(shape))
@@ -118,19 +137,6 @@ def read_labels(path, count):
     return labels
 
 
-def write_atomic(path, payload):
-    """Write bytes to `path` through a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def download(folder, url=URL, timeout=DOWNLOAD_TIMEOUT_S):
     """Fetch the four .gz files into `folder`, each checked by SHA-256 before it is written."""
     folder = Path(folder)
@@ -142,8 +148,9 @@ def download(folder, url=URL, timeout=DOWNLOAD_TIMEOUT_S):
             payload = response.read()
         digest = hashlib.sha256(gzip.decompress(payload)).hexdigest()
         if digest != sha256:
-            raise DataError(f"{url}{name}.gz: SHA-256 of its content is {digest}, expected {sha256}; "
-                            f"nothing was written.")
+            raise DataError(
+                f"{url}{name}.gz: SHA-256 of its content is {digest}, expected {sha256}; nothing was written."
+            )
         write_atomic(target, payload)
     return folder
 
@@ -157,8 +164,9 @@ def locate():
         return download(KERAS_DIR.expanduser())
     except (urllib.error.URLError, OSError, EOFError) as e:
         looked = "\n".join(f"  - {d}" for d in search_dirs())
-        raise DataError(f"Fashion-MNIST not found. Looked in:\n{looked}\nand the download from {URL} "
-                        f"failed ({e}). {HOW_TO_GET}") from e
+        raise DataError(
+            f"Fashion-MNIST not found. Looked in:\n{looked}\nand the download from {URL} failed ({e}). {HOW_TO_GET}"
+        ) from e
 
 
 def quick_indices(labels, per_class):

@@ -1,5 +1,5 @@
-"""Seeds for reproducible runs: the one place that seeds Python, NumPy and each framework."""
-import importlib
+"""Seeds for reproducible runs: the one place that seeds Python, NumPy and a framework."""
+
 import os
 import random
 
@@ -7,11 +7,6 @@ import numpy as np
 
 ENV_SEED = "D2L_EXT_SEED"
 DEFAULT_SEED = 0
-FRAMEWORK_SEEDERS = {  # framework -> (module to import, its seeding function's dotted path)
-    "torch": ("torch", "manual_seed"),
-    "tensorflow": ("tensorflow", "random.set_seed"),
-    "mxnet": ("mxnet", "random.seed"),
-}
 
 
 def seed_value():
@@ -23,16 +18,10 @@ def seed_value():
         raise ValueError(f"{ENV_SEED}={raw!r}: use a whole number") from None
 
 
-def seed_everything(framework, seed=None):
-    """Seed Python, NumPy and `framework` ('torch', 'tensorflow' or 'mxnet'); return the seed."""
-    if framework not in FRAMEWORK_SEEDERS:
-        raise ValueError(f"framework={framework!r}: use one of {', '.join(FRAMEWORK_SEEDERS)}")
+def seed_everything(seed_framework, seed=None):
+    """Seed Python, NumPy and a framework through its seeding function (e.g. torch.manual_seed); return the seed."""
     seed = seed_value() if seed is None else seed
     random.seed(seed)
     np.random.seed(seed)
-    module_name, path = FRAMEWORK_SEEDERS[framework]
-    target = importlib.import_module(module_name)
-    for attr in path.split("."):
-        target = getattr(target, attr)
-    target(seed)
+    seed_framework(seed)
     return seed

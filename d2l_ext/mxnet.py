@@ -2,27 +2,28 @@
 
 `from d2l_ext import mxnet as d2l` gives everything `from d2l import mxnet as d2l` gives.
 """
+
 import functools
 import sys
 
-from d2l_ext import threads
+from d2l_ext import mxnet_cpu
 
-threads.configure_mxnet_cpu()  # must run before MXNet loads: every core, one OpenMP team
+mxnet_cpu.configure()  # must run before MXNet loads: every core, one OpenMP team
 
-from d2l.mxnet import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
-from d2l import mxnet as _d2l  # noqa: E402
 import numpy as onp  # noqa: E402
+from d2l import mxnet as _d2l  # noqa: E402
+from d2l.mxnet import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
 from mxnet import autograd, init, np, npx  # noqa: E402
+from mxnet import random as mx_random  # noqa: E402
 
 from d2l_ext import data, determinism  # noqa: E402
-from d2l_ext.batches import BatchLoader  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
-from d2l_ext.schedulers import (  # noqa: E402,F401  the chapter's schedulers, reachable as d2l.<Name>
-    CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler, SquareRootScheduler)
+from d2l_ext.batches import BatchLoader  # noqa: E402
+from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
 npx.set_np()
-determinism.seed_everything("mxnet")
+determinism.seed_everything(mx_random.seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -47,11 +48,14 @@ def load_data_fashion_mnist(batch_size, resize=None):
     ctx = try_gpu()  # noqa: F405  (from d2l.mxnet)
     shape = functools.partial(resize_batch, size=resize) if resize else None
     shuffle = lambda n: np.array(onp.random.permutation(n), ctx=ctx)  # noqa: E731
-    return (BatchLoader(*to_arrays("train", ctx), batch_size, permute=shuffle, resize=shape),
-            BatchLoader(*to_arrays("test", ctx), batch_size, resize=shape))
+    return (
+        BatchLoader(*to_arrays("train", ctx), batch_size, permute=shuffle, resize=shape),
+        BatchLoader(*to_arrays("test", ctx), batch_size, resize=shape),
+    )
 
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
 # The code is almost identical to `d2l.train_ch6` defined in the 
 # lenet section of chapter convolutional neural networks
 def train(net, train_iter, test_iter, num_epochs, loss, trainer, device):
@@ -77,4 +81,5 @@ def train(net, train_iter, test_iter, num_epochs, loss, trainer, device):
         animator.add(epoch + 1, (None, None, test_acc))
     print(f'train loss {train_loss:.3f}, train acc {train_acc:.3f}, '
           f'test acc {test_acc:.3f}')
+# fmt: on
 # ---- end of generated code ----

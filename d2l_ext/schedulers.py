@@ -1,15 +1,26 @@
 """The chapter's learning-rate schedulers, exactly as the chapter writes them (framework-free).
 
-The section below is copied from notebooks/lr-scheduler.md by `make notebooks` (d2l_ext/codegen.py);
+The section below is copied from notebooks/lr-scheduler.md by `make notebooks` (tools/codegen.py);
 `make check-generated` fails when it drifts. The classes are stateful, as in the chapter; the stateless
 counterparts and MXNet's PolyScheduler (exercise 2) live in d2l_ext/stateless.py and are re-exported here.
 """
+
 import math
 
 from d2l_ext.stateless import (  # noqa: F401  re-exported: d2l_ext.schedulers.PolyScheduler etc.
-    CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler, SquareRootSchedule)
+    CosineSchedule,
+    FactorSchedule,
+    MultiFactorSchedule,
+    PolyScheduler,
+    SquareRootSchedule,
+)
+
+# what a drop-in re-exports (`from d2l_ext.schedulers import *`): the chapter's classes and MXNet's PolyScheduler
+__all__ = ["SquareRootScheduler", "FactorScheduler", "MultiFactorScheduler", "CosineScheduler", "PolyScheduler"]
+
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
 class SquareRootScheduler:
     def __init__(self, lr=0.1):
         self.lr = lr
@@ -66,4 +77,5 @@ class CosineScheduler:
                 self.base_lr_orig - self.final_lr) * (1 + math.cos(
                 math.pi * (epoch - self.warmup_steps) / self.max_steps)) / 2
         return self.base_lr
+# fmt: on
 # ---- end of generated code ----

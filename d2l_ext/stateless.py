@@ -4,83 +4,49 @@ The chapter's classes in `d2l_ext.schedulers` keep state, so plotting a schedule
 training later gets. These give the values those classes give when called with 0, 1, 2, ... in order,
 whatever order they are called in; `PolyScheduler` is MXNet 1.9.1's, stepped the same way.
 """
+
 import math
 from numbers import Integral, Real
 
 WARMUP_MODES = ("linear", "constant")
-FACTOR_RANGE = "(0, 1]"
 
 
-def _fail(name, value, rule):
-    """Raise the ValueError every check below raises: `name=value: rule`."""
-    raise ValueError(f"{name}={value!r}: {rule}")
-
-
-def _number(name, value):
-    """`value` if it is a real number (not a bool), else fail."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        _fail(name, value, "must be a real number")
+def _check(name, value, ok, rule, kind=Real):
+    """`value` if it is a finite `kind` (not a bool) for which `ok(value)` holds, else ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
+        raise ValueError(f"{name}={value!r}: must be {rule}")
     return value
 
 
 def _positive(name, value):
-    """`value` if it is a number > 0."""
-    if not _number(name, value) > 0:
-        _fail(name, value, "must be > 0")
-    return value
-
-
-def _non_negative(name, value):
-    """`value` if it is a number >= 0."""
-    if not _number(name, value) >= 0:
-        _fail(name, value, "must be >= 0")
-    return value
+    return _check(name, value, lambda v: v > 0, "> 0")
 
 
 def _whole(name, value, minimum):
-    """`value` if it is a whole number >= `minimum`."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        _fail(name, value, f"must be a whole number >= {minimum}")
-    return value
+    return _check(name, value, lambda v: v >= minimum, f"a whole number >= {minimum}", Integral)
+
+
+def _up_to(name, value, base_lr):
+    return _check(name, value, lambda v: 0 <= v <= base_lr, f">= 0 and <= base_lr={base_lr!r}")
 
 
 def _factor(value):
-    """`value` if it lies in (0, 1]: a factor that decays the rate."""
-    if not 0 < _number("factor", value) <= 1:
-        _fail("factor", value, f"must be in {FACTOR_RANGE}")
-    return value
+    return _check("factor", value, lambda v: 0 < v <= 1, "in (0, 1]")
 
 
-def _at_most(name, value, bound_name, bound):
-    """`value` if it does not exceed `bound`, the schedule's starting rate."""
-    if value > bound:
-        _fail(name, value, f"must be <= {bound_name}={bound!r}")
-    return value
+def _step(step):
+    """The step a schedule is called with, if it is a number >= 0."""
+    return _check("step", step, lambda v: v >= 0, ">= 0")
 
 
 def _milestones(step):
     """`step` as a tuple of strictly increasing whole numbers >= 0."""
     if isinstance(step, (str, bytes)) or not hasattr(step, "__iter__"):
-        _fail("step", step, "must be a sequence of whole numbers")
-    milestones = tuple(step)
-    for i, value in enumerate(milestones):
-        _whole(f"step[{i}]", value, 0)
-        if i and value <= milestones[i - 1]:
-            _fail("step", step, "must be strictly increasing")
+        raise ValueError(f"step={step!r}: must be a sequence of whole numbers")
+    milestones = tuple(_whole(f"step[{i}]", value, 0) for i, value in enumerate(step))
+    if any(b <= a for a, b in zip(milestones, milestones[1:])):
+        raise ValueError(f"step={step!r}: must be strictly increasing")
     return milestones
-
-
-def _warmup(name_steps, warmup_steps, max_update):
-    """`warmup_steps` if it is a whole number in [0, max_update)."""
-    _whole(name_steps, warmup_steps, 0)
-    if warmup_steps >= max_update:
-        _fail(name_steps, warmup_steps, f"must be < max_update={max_update!r}")
-    return warmup_steps
-
-
-def _step(step):
-    """The step a schedule is called with, if it is a number >= 0."""
-    return _non_negative("step", step)
 
 
 def _warmup_lr(step, begin_lr, end_lr, warmup_steps, mode):
@@ -91,7 +57,7 @@ def _warmup_lr(step, begin_lr, end_lr, warmup_steps, mode):
 
 
 class _Schedule:
-    """Shared repr: the class name and the constructor arguments listed in FIELDS."""
+    """Shared repr (the class name and the constructor arguments in FIELDS) and warmup-then-decay checks."""
 
     FIELDS = ()
 
@@ -99,23 +65,33 @@ class _Schedule:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
         return f"{type(self).__name__}({args})"
 
+    def _decay_fields(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr):
+        """Check and keep the arguments a warmup-then-decay schedule shares (cosine, poly)."""
+        self.max_update = _whole("max_update", max_update, 1)
+        self.base_lr = _positive("base_lr", base_lr)
+        self.final_lr = _up_to("final_lr", final_lr, base_lr)
+        self.warmup_steps = _check(
+            "warmup_steps",
+            warmup_steps,
+            lambda v: 0 <= v < max_update,
+            f"a whole number >= 0 and < max_update={max_update!r}",
+            Integral,
+        )
+        self.warmup_begin_lr = _up_to("warmup_begin_lr", warmup_begin_lr, base_lr)
+
 
 class PolyScheduler(_Schedule):
     """MXNet 1.9.1's PolyScheduler, stateless: after max_update it stays at final_lr."""
 
     FIELDS = ("max_update", "base_lr", "pwr", "final_lr", "warmup_steps", "warmup_begin_lr", "warmup_mode")
 
-    def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0, warmup_begin_lr=0,
-                 warmup_mode="linear"):
-        self.max_update = _whole("max_update", max_update, 1)
-        self.base_lr = _positive("base_lr", base_lr)
+    def __init__(
+        self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0, warmup_begin_lr=0, warmup_mode="linear"
+    ):
+        self._decay_fields(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr)
         self.pwr = _positive("pwr", pwr)
-        self.final_lr = _at_most("final_lr", _non_negative("final_lr", final_lr), "base_lr", base_lr)
-        self.warmup_steps = _warmup("warmup_steps", warmup_steps, max_update)
-        self.warmup_begin_lr = _at_most("warmup_begin_lr", _non_negative("warmup_begin_lr", warmup_begin_lr),
-                                        "base_lr", base_lr)
         if warmup_mode not in WARMUP_MODES:
-            _fail("warmup_mode", warmup_mode, f"must be one of {', '.join(WARMUP_MODES)}")
+            raise ValueError(f"warmup_mode={warmup_mode!r}: must be one of {', '.join(WARMUP_MODES)}")
         self.warmup_mode = warmup_mode
 
     def __call__(self, num_update):
@@ -147,8 +123,7 @@ class FactorSchedule(_Schedule):
     def __init__(self, factor=1, stop_factor_lr=1e-7, base_lr=0.1):
         self.factor = _factor(factor)
         self.base_lr = _positive("base_lr", base_lr)
-        self.stop_factor_lr = _at_most("stop_factor_lr", _non_negative("stop_factor_lr", stop_factor_lr),
-                                       "base_lr", base_lr)
+        self.stop_factor_lr = _up_to("stop_factor_lr", stop_factor_lr, base_lr)
 
     def __call__(self, step):
         return max(self.stop_factor_lr, self.base_lr * self.factor ** (_step(step) + 1))
@@ -179,12 +154,7 @@ class CosineSchedule(_Schedule):
     FIELDS = ("max_update", "base_lr", "final_lr", "warmup_steps", "warmup_begin_lr")
 
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0, warmup_begin_lr=0):
-        self.max_update = _whole("max_update", max_update, 1)
-        self.base_lr = _positive("base_lr", base_lr)
-        self.final_lr = _at_most("final_lr", _non_negative("final_lr", final_lr), "base_lr", base_lr)
-        self.warmup_steps = _warmup("warmup_steps", warmup_steps, max_update)
-        self.warmup_begin_lr = _at_most("warmup_begin_lr", _non_negative("warmup_begin_lr", warmup_begin_lr),
-                                        "base_lr", base_lr)
+        self._decay_fields(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr)
 
     def __call__(self, step):
         if _step(step) < self.warmup_steps:

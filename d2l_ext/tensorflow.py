@@ -2,19 +2,19 @@
 
 `from d2l_ext import tensorflow as d2l` gives everything `from d2l import tensorflow as d2l` gives.
 """
+
 import sys
 
-from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
-from d2l import tensorflow as _d2l
 import tensorflow as tf
+from d2l import tensorflow as _d2l
+from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 
 from d2l_ext import data, determinism
 from d2l_ext.animator import ThrottledAnimatorMixin
-from d2l_ext.schedulers import (  # noqa: F401  the chapter's schedulers, reachable as d2l.<Name>
-    CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler, SquareRootScheduler)
+from d2l_ext.schedulers import *  # noqa: F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
-determinism.seed_everything("tensorflow")
+determinism.seed_everything(tf.random.set_seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -27,26 +27,27 @@ class TrainCallback(_d2l.TrainCallback):
     def __init__(self, net, train_iter, test_iter, num_epochs, device_name):
         super().__init__(net, train_iter, test_iter, num_epochs, device_name)
         plt.close(self.animator.fig)  # noqa: F405  (from d2l.tensorflow)
-        self.animator = Animator(xlabel='epoch', xlim=[1, num_epochs],
-                                 legend=['train loss', 'train acc', 'test acc'])
+        self.animator = Animator(xlabel="epoch", xlim=[1, num_epochs], legend=["train loss", "train acc", "test acc"])
 
 
 def to_dataset(split):
     """One split as a tf.data.Dataset of float32 (28, 28, 1) images in [0, 1] and int32 labels."""
     images, labels = data.load_split(split)
-    return tf.data.Dataset.from_tensor_slices((images[..., None].astype("float32") / 255,
-                                               labels.astype("int32")))
+    return tf.data.Dataset.from_tensor_slices((images[..., None].astype("float32") / 255, labels.astype("int32")))
 
 
 def load_data_fashion_mnist(batch_size, resize=None):
     """Fashion-MNIST from local files (see d2l_ext.data), batched and shuffled exactly as d2l does."""
     resize_fn = lambda X, y: (tf.image.resize_with_pad(X, resize, resize) if resize else X, y)  # noqa: E731
     train = to_dataset("train")
-    return (train.batch(batch_size).shuffle(len(train)).map(resize_fn),
-            to_dataset("test").batch(batch_size).map(resize_fn))
+    return (
+        train.batch(batch_size).shuffle(len(train)).map(resize_fn),
+        to_dataset("test").batch(batch_size).map(resize_fn),
+    )
 
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
 # The code is almost identical to `d2l.train_ch6` defined in the 
 # lenet section of chapter convolutional neural networks
 def train(net_fn, train_iter, test_iter, num_epochs, lr,
@@ -67,4 +68,5 @@ def train(net_fn, train_iter, test_iter, num_epochs, lr,
          net.fit(train_iter, epochs=num_epochs, verbose=0,
                  callbacks=[callback, custom_callback])
     return net
+# fmt: on
 # ---- end of generated code ----

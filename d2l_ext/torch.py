@@ -2,22 +2,22 @@
 
 `from d2l_ext import torch as d2l` gives everything `from d2l import torch as d2l` gives.
 """
+
 import functools
 import sys
 
-from d2l.torch import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
-from d2l import torch as _d2l
 import torch
+from d2l import torch as _d2l
+from d2l.torch import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 from torch.optim import lr_scheduler
 
 from d2l_ext import data, determinism
-from d2l_ext.batches import BatchLoader
 from d2l_ext.animator import ThrottledAnimatorMixin
-from d2l_ext.schedulers import (  # noqa: F401  the chapter's schedulers, reachable as d2l.<Name>
-    CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler, SquareRootScheduler)
+from d2l_ext.batches import BatchLoader
+from d2l_ext.schedulers import *  # noqa: F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
-determinism.seed_everything("torch")
+determinism.seed_everything(torch.manual_seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -42,11 +42,14 @@ def load_data_fashion_mnist(batch_size, resize=None):
     device = try_gpu()  # noqa: F405  (from d2l.torch)
     shape = functools.partial(resize_batch, size=resize) if resize else None
     shuffle = functools.partial(torch.randperm, device=device)
-    return (BatchLoader(*to_tensors("train", device), batch_size, permute=shuffle, resize=shape),
-            BatchLoader(*to_tensors("test", device), batch_size, resize=shape))
+    return (
+        BatchLoader(*to_tensors("train", device), batch_size, permute=shuffle, resize=shape),
+        BatchLoader(*to_tensors("test", device), batch_size, resize=shape),
+    )
 
 
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
 # The code is almost identical to `d2l.train_ch6` defined in the 
 # lenet section of chapter convolutional neural networks
 def train(net, train_iter, test_iter, num_epochs, loss, trainer, device, 
@@ -87,4 +90,5 @@ def train(net, train_iter, test_iter, num_epochs, loss, trainer, device,
 
     print(f'train loss {train_loss:.3f}, train acc {train_acc:.3f}, '
           f'test acc {test_acc:.3f}')
+# fmt: on
 # ---- end of generated code ----

@@ -1,20 +1,11 @@
-"""Shared test set-up: nbval's skipped payloads, a plotting backend for plain Python, and data fixtures."""
+"""Shared test set-up: a plotting backend for plain Python, data and framework fixtures."""
+
 import os
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")  # d2l's SVG display needs a Jupyter kernel; plain pytest draws off-screen
-
-# Figures are compared by their text/plain form (`<Figure size ... with 1 Axes>`); their SVG/PNG/HTML
-# renderings differ from run to run in ids and metadata, and stderr holds framework log lines.
-NBVAL_SKIP = ("image/svg+xml", "image/png", "text/html", "application/javascript", "stderr")
-
-
-def pytest_collectstart(collector):
-    """Tell nbval which output payloads not to compare."""
-    if collector.fspath and collector.fspath.ext == ".ipynb":
-        collector.skip_compare += NBVAL_SKIP
 
 
 @pytest.fixture
@@ -41,4 +32,6 @@ def tf():
 
 @pytest.fixture(scope="module")
 def mx():
+    pytest.importorskip("mxnet")
+    pytest.importorskip("d2l_ext.mxnet")  # first: it sets MXNet's CPU threading before MXNet loads
     return pytest.importorskip("mxnet")

@@ -1,4 +1,5 @@
 """Shared schedule cases for the parity and adapter tests: constants and helpers (fixtures: conftest.py)."""
+
 from d2l_ext.stateless import CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler
 
 STEPS = 120
@@ -33,8 +34,13 @@ def keras_lrs(schedule, steps=STEPS):
 
 def cosine(warmup_steps=0):
     """The cosine schedule every cosine test compares (warmup from WARMUP_BEGIN when warmup_steps)."""
-    return CosineSchedule(MAX_UPDATE, base_lr=BASE, final_lr=FINAL, warmup_steps=warmup_steps,
-                          warmup_begin_lr=WARMUP_BEGIN if warmup_steps else 0)
+    return CosineSchedule(
+        MAX_UPDATE,
+        base_lr=BASE,
+        final_lr=FINAL,
+        warmup_steps=warmup_steps,
+        warmup_begin_lr=WARMUP_BEGIN if warmup_steps else 0,
+    )
 
 
 def poly(final_lr=FINAL, **warmup):

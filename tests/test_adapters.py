@@ -1,14 +1,26 @@
 """d2l_ext.adapters drive real optimizers of each framework at the schedule's rates, on each one's clock."""
+
 import math
 
 import pytest
+from schedule_cases import (  # the cases shared with the other schedule tests
+    BASE,
+    FINAL,
+    FLOAT32,
+    MAX_UPDATE,
+    MILESTONES,
+    SQRT_LR,
+    STEPS,
+    WARMUP,
+    cosine,
+    factor,
+    in_order,
+    multi_factor,
+    poly,
+)
 
 from d2l_ext import adapters, schedulers
 from d2l_ext.stateless import FactorSchedule, SquareRootSchedule
-from schedule_cases import (  # the cases shared with the other schedule tests
-    STEPS, BASE, FINAL, MAX_UPDATE, WARMUP, MILESTONES, SQRT_LR, FLOAT32, in_order, cosine, poly,
-    factor, multi_factor)
-
 
 # ---- adapters on real optimizers ----
 ADAPTED = {  # test id -> a fresh schedule
@@ -23,8 +35,12 @@ TORCH_ADAPTED = {**ADAPTED, "chapter-CosineScheduler": lambda: schedulers.Cosine
 
 
 def test_adapters_reject_a_schedule_that_is_not_callable():
-    for adapt in (adapters.to_keras_schedule, adapters.to_keras_callback, adapters.to_mxnet,
-                  lambda schedule: adapters.to_torch(schedule, optimizer=None)):
+    for adapt in (
+        adapters.to_keras_schedule,
+        adapters.to_keras_callback,
+        adapters.to_mxnet,
+        lambda schedule: adapters.to_torch(schedule, optimizer=None),
+    ):
         with pytest.raises(TypeError, match=r"^schedule=0.1: must be a callable"):
             adapt(0.1)
 
@@ -73,19 +89,33 @@ def test_to_keras_callback_trains_epoch_e_at_schedule_e(tf):
     model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=1.0), loss="mse")
     record = tf.keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: seen.append(float(model.optimizer.learning_rate)))
-    history = model.fit(tf.ones((8, 2)), tf.ones((8, 1)), batch_size=4, epochs=epochs, verbose=0,
-                        initial_epoch=0, callbacks=[adapters.to_keras_callback(schedule), record])
+        on_epoch_end=lambda epoch, logs: seen.append(float(model.optimizer.learning_rate))
+    )
+    history = model.fit(
+        tf.ones((8, 2)),
+        tf.ones((8, 1)),
+        batch_size=4,
+        epochs=epochs,
+        verbose=0,
+        initial_epoch=0,
+        callbacks=[adapters.to_keras_callback(schedule), record],
+    )
     assert seen == pytest.approx(history.history["lr"], **FLOAT32)
     assert seen == pytest.approx(in_order(schedule, epochs), **FLOAT32)
 
 
 def test_to_keras_callback_from_initial_epoch_uses_that_epochs_rate(tf):
-    schedule, seen = multi_factor(), []
+    schedule = multi_factor()
     model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
     model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=1.0), loss="mse")
-    model.fit(tf.ones((4, 2)), tf.ones((4, 1)), epochs=MILESTONES[0] + 2, initial_epoch=MILESTONES[0] - 1,
-              verbose=0, callbacks=[adapters.to_keras_callback(schedule)])
+    model.fit(
+        tf.ones((4, 2)),
+        tf.ones((4, 1)),
+        epochs=MILESTONES[0] + 2,
+        initial_epoch=MILESTONES[0] - 1,
+        verbose=0,
+        callbacks=[adapters.to_keras_callback(schedule)],
+    )
     assert float(model.optimizer.learning_rate) == pytest.approx(schedule(MILESTONES[0] + 1), **FLOAT32)
 
 
@@ -115,7 +145,9 @@ def test_to_mxnet_refuses_an_optimizer_learning_rate_it_would_ignore(mx):
     net = mx.gluon.nn.Dense(1, in_units=3)
     net.initialize()
     with pytest.raises(ValueError, match=r"^learning_rate=0.5: leave it out"):
-        mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.5, "lr_scheduler": adapters.to_mxnet(cosine())})
+        mx.gluon.Trainer(
+            net.collect_params(), "sgd", {"learning_rate": 0.5, "lr_scheduler": adapters.to_mxnet(cosine())}
+        )
 
 
 def test_mxnet_calls_the_schedule_per_group_of_4_parameters_and_per_read_so_a_stateful_one_runs_ahead(mx):
@@ -130,9 +162,9 @@ def test_mxnet_calls_the_schedule_per_group_of_4_parameters_and_per_read_so_a_st
             loss = net(mxnet_array(mx, (2, 3))).sum()
         loss.backward()
         trainer.step(2)
-    assert calls == [1, 1, 2, 2, 3, 3] and chapter.base_lr == 0.5 ** 6  # 6 decays in 3 updates
-    assert trainer.learning_rate == 0.5 ** 7 and calls[-1] == 3  # reading the rate is one more call
-    assert FactorSchedule(factor=0.5, stop_factor_lr=1e-9, base_lr=1.0)(3 - 1) == 0.5 ** 3  # stateless: per step
+    assert calls == [1, 1, 2, 2, 3, 3] and chapter.base_lr == 0.5**6  # 6 decays in 3 updates
+    assert trainer.learning_rate == 0.5**7 and calls[-1] == 3  # reading the rate is one more call
+    assert FactorSchedule(factor=0.5, stop_factor_lr=1e-9, base_lr=1.0)(3 - 1) == 0.5**3  # stateless: per step
 
 
 def test_to_keras_schedule_is_called_once_at_optimizer_creation_then_once_per_update(tf):

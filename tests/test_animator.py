@@ -1,5 +1,6 @@
 """The throttled Animator records every point, redraws at most twice a second and at most a tenth of the
 time, and always draws the end."""
+
 import pytest
 
 pytest.importorskip("torch")
@@ -20,12 +21,14 @@ class Clock:
 @pytest.fixture
 def run(monkeypatch):
     """Feed `n` updates at the clock's pace into an Animator; return the number of points at each redraw."""
+
     def run_updates(clock, n, ys=lambda x: x * 1.0):
         draws = []
 
         def draw(plot):
             draws.append(len(plot.X[0]))
             clock.now += clock.draw_s
+
         monkeypatch.setattr(animator.time, "monotonic", clock)
         monkeypatch.setattr(d2l.Animator, "draw", draw)
         plot = d2l.Animator(xlabel="epoch", xlim=[0, n - 1], legend=["a", "b"])
@@ -33,6 +36,7 @@ def run(monkeypatch):
             plot.add(x, ys(x))
             clock.now += clock.step
         return plot, draws
+
     return run_updates
 
 

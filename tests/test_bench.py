@@ -1,11 +1,13 @@
-"""`make bench`'s pieces: the reference reads the bytes ours reads, ratios are ours / reference, GPU time is counted once."""
+"""`make bench`'s pieces: the reference reads our bytes, ratios are ours / reference, GPU time counted once."""
+
 import json
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from d2l_ext import bench, data
+from benchmarks import bench
+from d2l_ext import data
 
 
 def test_a_figure_is_ours_over_the_reference_with_both_times(capsys):
@@ -31,9 +33,12 @@ def test_the_chapter_train_is_bound_to_the_d2l_module_it_is_given(torch):
 
 def test_gpu_kernel_time_counts_kernels_once_and_leaves_out_annotations(torch):
     from torch.autograd import DeviceType
-    events = [SimpleNamespace(device_type=DeviceType.CUDA, is_user_annotation=False, self_device_time_total=1500),
-              SimpleNamespace(device_type=DeviceType.CUDA, is_user_annotation=True, self_device_time_total=1500),
-              SimpleNamespace(device_type=DeviceType.CPU, is_user_annotation=False, self_device_time_total=9000)]
+
+    events = [
+        SimpleNamespace(device_type=DeviceType.CUDA, is_user_annotation=False, self_device_time_total=1500),
+        SimpleNamespace(device_type=DeviceType.CUDA, is_user_annotation=True, self_device_time_total=1500),
+        SimpleNamespace(device_type=DeviceType.CPU, is_user_annotation=False, self_device_time_total=9000),
+    ]
     assert bench.kernel_seconds(events) == pytest.approx(0.0015)
 
 

@@ -1,4 +1,5 @@
 """The Fashion-MNIST data layer: reading, checking, finding, downloading, and quick mode."""
+
 import gzip
 import hashlib
 from pathlib import Path
@@ -40,8 +41,7 @@ def write_set(folder, n_train=20, n_test=10, gz=True):
 def small_counts(monkeypatch):
     """Let the loaders accept 20 train / 10 test items, so synthetic sets count as complete."""
     sizes = {"train": 20, "test": 10}
-    monkeypatch.setattr(data, "FILES", {key: (name, sizes[key[0]], sha)
-                                        for key, (name, _, sha) in data.FILES.items()})
+    monkeypatch.setattr(data, "FILES", {key: (name, sizes[key[0]], sha) for key, (name, _, sha) in data.FILES.items()})
     data.read_split.cache_clear()
     yield
     data.read_split.cache_clear()
@@ -95,8 +95,12 @@ def test_label_outside_0_to_9_is_an_error(tmp_path):
 
 def test_lookup_order_env_then_d2l_then_debian_then_keras(no_data_env, monkeypatch):
     monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
-    assert data.search_dirs() == [no_data_env / "mine", data.D2L_DIR, data.DEBIAN_DIR,
-                                  no_data_env / "home" / ".keras/datasets/fashion-mnist"]
+    assert data.search_dirs() == [
+        no_data_env / "mine",
+        data.D2L_DIR,
+        data.DEBIAN_DIR,
+        no_data_env / "home" / ".keras/datasets/fashion-mnist",
+    ]
 
 
 def test_first_complete_folder_wins_and_partial_folders_are_passed_over(tmp_path):
@@ -130,10 +134,11 @@ def test_missing_data_and_no_network_says_where_it_looked_and_how_to_fix(no_data
 def test_download_verifies_sha256_and_writes_atomically(tmp_path, monkeypatch):
     source = tmp_path / "upstream"
     arrays = write_set(source)
-    hashes = {key: hashlib.sha256(gzip.decompress((source / f"{name}.gz").read_bytes())).hexdigest()
-              for key, (name, _, _) in data.FILES.items()}
-    monkeypatch.setattr(data, "FILES", {key: (name, n, hashes[key])
-                                        for key, (name, n, _) in data.FILES.items()})
+    hashes = {
+        key: hashlib.sha256(gzip.decompress((source / f"{name}.gz").read_bytes())).hexdigest()
+        for key, (name, _, _) in data.FILES.items()
+    }
+    monkeypatch.setattr(data, "FILES", {key: (name, n, hashes[key]) for key, (name, n, _) in data.FILES.items()})
     cache = data.download(tmp_path / "cache", url=source.as_uri() + "/")
     assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n, _, _ in data.FILES.values())
     assert np.array_equal(data.read_labels(cache / "t10k-labels-idx1-ubyte.gz", 10), arrays[("test", "labels")])
@@ -185,8 +190,16 @@ def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
 def test_import_d2l_ext_loads_no_framework():
     import subprocess
     import sys
-    code = "import sys, d2l_ext, d2l_ext.data, d2l_ext.chapter, d2l_ext.schedulers, d2l_ext.codegen; " \
-           "print(sorted(m for m in ('torch', 'tensorflow', 'mxnet') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+
+    code = (
+        "import sys, d2l_ext, d2l_ext.data, d2l_ext.schedulers, d2l_ext.files, d2l_ext.machine, d2l_ext.batches; "
+        "print(sorted(m for m in ('torch', 'tensorflow', 'mxnet') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == "[]"

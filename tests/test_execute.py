@@ -1,7 +1,8 @@
 """`make run` writes a notebook only after a clean run, with run metadata; a failure leaves it untouched."""
+
 import nbformat
 
-from d2l_ext import execute
+from tools import execute
 
 
 def notebook(tmp_path, *sources):

@@ -1,4 +1,5 @@
 """The fast PyTorch runner: its functional step is torch.optim.SGD's, modes fail clearly, a run writes its record."""
+
 import json
 
 import pytest
@@ -7,19 +8,19 @@ import pytest
 @pytest.fixture(scope="module")
 def fast(torch):
     from d2l_ext.fast import pytorch as fast
+
     return fast
 
 
 def lenet_and_batch(torch, fast, seed=0):
     torch.manual_seed(seed)
-    ns = fast.chapter.setup_namespace("pytorch")
     X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
-    return ns["net_fn"](), ns["loss"], X, y
+    return fast.net_fn(), fast.loss, X, y
 
 
 def test_the_functional_step_updates_weights_and_metrics_as_sgd_does(torch, fast):
     net, loss, X, y = lenet_and_batch(torch, fast)
-    reference = fast.chapter.setup_namespace("pytorch")["net_fn"]()
+    reference = fast.net_fn()
     reference.load_state_dict(net.state_dict())
     step = fast.Step(net, loss, X, y, lr=0.3)
     idx = torch.randperm(64)[:32]
@@ -27,8 +28,7 @@ def test_the_functional_step_updates_weights_and_metrics_as_sgd_does(torch, fast
         step(idx)
         optimizer = torch.optim.SGD(reference.parameters(), lr=0.3)
         optimizer.zero_grad()
-        l = loss(reference(X[idx]), y[idx])
-        l.backward()
+        loss(reference(X[idx]), y[idx]).backward()
         optimizer.step()
     for ours, theirs in zip(net.parameters(), reference.parameters()):
         torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
@@ -48,7 +48,8 @@ def test_a_graph_on_a_cpu_is_refused_with_the_remedy(torch, fast):
 
 
 def test_a_quick_run_writes_its_results_and_figure(torch, tmp_path, monkeypatch):
-    from d2l_ext import run
+    from d2l_ext.fast import runner as run
+
     monkeypatch.delenv("D2L_EXT_QUICK", raising=False)
     record = run.main(["--quick", "--epochs", "2", "--schedule", "piecewise", "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "results-pytorch.json").read_text())
@@ -60,20 +61,11 @@ def test_a_quick_run_writes_its_results_and_figure(torch, tmp_path, monkeypatch)
 
 
 def test_mode_is_refused_for_other_frameworks(capsys):
-    from d2l_ext import run
+    from d2l_ext.fast import runner as run
+
     with pytest.raises(SystemExit):
         run.parse_args(["--framework", "mxnet", "--mode", "graph"])
     assert "--mode=graph is for --framework pytorch" in capsys.readouterr().err
-
-
-def test_tune_times_both_cudnn_settings_in_alternation(torch, monkeypatch):
-    from d2l_ext import tune
-    monkeypatch.setenv("D2L_EXT_QUICK", "1")
-    monkeypatch.setattr(tune, "EPOCHS", 2)
-    times = tune.cudnn_ab(rounds=1)
-    assert list(times) == ["benchmark_off", "benchmark_on"]
-    assert all(len(v) == 1 and v[0] > 0 for v in times.values())
-    assert torch.backends.cudnn.benchmark is False
 
 
 @pytest.mark.parametrize("together", [(), ("constant", "cosine")], ids=["one run", "two runs together"])
@@ -121,7 +113,8 @@ def test_runs_trained_together_match_the_same_runs_trained_alone(torch, fast, mo
 
 
 def test_a_together_run_counts_its_shared_epochs_once(torch, tmp_path, monkeypatch):
-    from d2l_ext import run
+    from d2l_ext.fast import runner as run
+
     monkeypatch.delenv("D2L_EXT_QUICK", raising=False)
     record = run.main(["--quick", "--epochs", "2", "--together", "--out", str(tmp_path)])
     assert record["together"] is True and list(record["runs"]) == list(run.RUNS)
@@ -131,14 +124,27 @@ def test_a_together_run_counts_its_shared_epochs_once(torch, tmp_path, monkeypat
 
 
 def test_together_is_refused_for_other_frameworks(capsys):
-    from d2l_ext import run
+    from d2l_ext.fast import runner as run
+
     with pytest.raises(SystemExit):
         run.parse_args(["--framework", "tensorflow", "--together"])
     assert "--together is for --framework pytorch" in capsys.readouterr().err
 
 
-VIEW_OPS = {"t", "detach", "view", "_unsafe_view", "expand", "permute", "transpose", "unsqueeze", "squeeze",
-            "select", "slice", "alias"}  # aten ops that return views: they launch no kernel
+VIEW_OPS = {
+    "t",
+    "detach",
+    "view",
+    "_unsafe_view",
+    "expand",
+    "permute",
+    "transpose",
+    "unsqueeze",
+    "squeeze",
+    "select",
+    "slice",
+    "alias",
+}  # aten ops that return views: they launch no kernel
 
 
 def kernel_ops(torch, step, idx):
@@ -161,6 +167,7 @@ def kernel_ops(torch, step, idx):
 
 def test_five_runs_together_launch_at_most_half_again_the_kernels_of_one(torch, fast):
     from d2l_ext.fast.together import TogetherStep
+
     net, loss, X, y = lenet_and_batch(torch, fast)
     idx = torch.arange(32)
     one = kernel_ops(torch, fast.Step(net, loss, X, y, lr=0.1), idx)
@@ -170,6 +177,7 @@ def test_five_runs_together_launch_at_most_half_again_the_kernels_of_one(torch, 
 
 def test_a_run_together_takes_the_same_step_as_that_run_alone(torch, fast):
     from d2l_ext.fast.together import TogetherStep
+
     net, loss, X, y = lenet_and_batch(torch, fast)
     lrs, idx = [0.05, 0.3], torch.randperm(64)[:32]
     together = TogetherStep(net, loss, X, y, lrs=lrs)
@@ -182,11 +190,17 @@ def test_a_run_together_takes_the_same_step_as_that_run_alone(torch, fast):
         torch.testing.assert_close(together.sums[r], alone.sums, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("make_loss", [lambda torch: torch.nn.CrossEntropyLoss(reduction="sum"),
-                                       lambda torch: torch.nn.CrossEntropyLoss(weight=torch.ones(10))],
-                         ids=["sum-reduced", "class-weighted"])
+@pytest.mark.parametrize(
+    "make_loss",
+    [
+        lambda torch: torch.nn.CrossEntropyLoss(reduction="sum"),
+        lambda torch: torch.nn.CrossEntropyLoss(weight=torch.ones(10)),
+    ],
+    ids=["sum-reduced", "class-weighted"],
+)
 def test_runs_together_refuse_a_loss_they_cannot_split_per_run(torch, fast, make_loss):
     from d2l_ext.fast.together import TogetherStep
+
     net, _, X, y = lenet_and_batch(torch, fast)
     with pytest.raises(ValueError, match="reduction='mean' and no class weights.*leave out --together"):
         TogetherStep(net, make_loss(torch), X, y, lrs=[0.1])
@@ -194,6 +208,7 @@ def test_runs_together_refuse_a_loss_they_cannot_split_per_run(torch, fast, make
 
 def test_a_schedule_clock_on_an_optimizer_that_only_holds_the_lr_steps_without_a_warning(torch, fast):
     import warnings
+
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
     scheduler = fast.lr_scheduler.MultiStepLR(optimizer, milestones=[1], gamma=0.5)
     with warnings.catch_warnings():

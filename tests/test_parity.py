@@ -1,22 +1,44 @@
 """d2l_ext's schedules against MXNet's, PyTorch's and Keras' own built-in schedulers.
 
 Where a native scheduler differs by design (clock, off by one, clamping), the test asserts the exact
-difference; the README's parity table lists the same facts.
+difference; docs/schedules.md's parity table lists the same facts.
 """
+
 import pytest
+from schedule_cases import (  # the cases shared with the other schedule tests
+    BASE,
+    DECAY,
+    FINAL,
+    FLOAT32,
+    FLOAT64,
+    MAX_UPDATE,
+    MILESTONES,
+    MULTI_FACTOR,
+    PWR,
+    SQRT_LR,
+    STEPS,
+    STOP,
+    WARMUP,
+    WARMUP_BEGIN,
+    cosine,
+    factor,
+    in_order,
+    keras_lrs,
+    multi_factor,
+    poly,
+    torch_lrs,
+)
 
 from d2l_ext.stateless import CosineSchedule, PolyScheduler, SquareRootSchedule
-from schedule_cases import (  # the cases shared with the other schedule tests
-    STEPS, BASE, FINAL, MAX_UPDATE, WARMUP, WARMUP_BEGIN, PWR, MILESTONES, MULTI_FACTOR, DECAY, STOP,
-    SQRT_LR, FLOAT64, FLOAT32, torch_lrs, in_order, keras_lrs, cosine, poly, factor, multi_factor)
 
 
 # ---- cosine ----
 @pytest.mark.parametrize("warmup_steps", [0, WARMUP])
 def test_cosine_equals_mxnet_cosine_scheduler_stepped_in_order(mx, warmup_steps):
     ours = cosine(warmup_steps)
-    native = mx.lr_scheduler.CosineScheduler(MAX_UPDATE, base_lr=BASE, final_lr=FINAL, warmup_steps=warmup_steps,
-                                             warmup_begin_lr=ours.warmup_begin_lr)
+    native = mx.lr_scheduler.CosineScheduler(
+        MAX_UPDATE, base_lr=BASE, final_lr=FINAL, warmup_steps=warmup_steps, warmup_begin_lr=ours.warmup_begin_lr
+    )
     assert in_order(native) == in_order(ours)  # bit for bit, final_lr after max_update included
 
 
@@ -26,14 +48,15 @@ def test_mxnet_cosine_first_called_past_max_update_returns_base_lr_where_ours_gi
 
 
 def test_torch_cosine_annealing_equals_cosine_until_max_update_then_climbs_back_to_base_lr_and_repeats(torch):
-    native = torch_lrs(torch, lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=MAX_UPDATE,
-                                                                                    eta_min=FINAL), BASE)
+    native = torch_lrs(
+        torch, lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=MAX_UPDATE, eta_min=FINAL), BASE
+    )
     ours = cosine()
-    assert native[:MAX_UPDATE + 1] == pytest.approx(in_order(ours, MAX_UPDATE + 1), **FLOAT64)
+    assert native[: MAX_UPDATE + 1] == pytest.approx(in_order(ours, MAX_UPDATE + 1), **FLOAT64)
     mirrored = [ours(MAX_UPDATE - d) for d in range(MAX_UPDATE + 1)]  # torch(T + d) == ours(T - d)
-    assert native[MAX_UPDATE:2 * MAX_UPDATE + 1] == pytest.approx(mirrored, **FLOAT64)
+    assert native[MAX_UPDATE : 2 * MAX_UPDATE + 1] == pytest.approx(mirrored, **FLOAT64)
     assert native[2 * MAX_UPDATE] == pytest.approx(BASE, **FLOAT64)
-    assert native[2 * MAX_UPDATE:] == pytest.approx(native[:STEPS - 2 * MAX_UPDATE], **FLOAT64)  # period 2T
+    assert native[2 * MAX_UPDATE :] == pytest.approx(native[: STEPS - 2 * MAX_UPDATE], **FLOAT64)  # period 2T
 
 
 def test_torch_linear_warmup_then_cosine_equals_cosine_with_warmup_until_max_update_then_climbs(torch):
@@ -45,9 +68,9 @@ def test_torch_linear_warmup_then_cosine_equals_cosine_with_warmup_until_max_upd
         return lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[WARMUP])
 
     native, ours = torch_lrs(torch, make, BASE), cosine(WARMUP)
-    assert native[:MAX_UPDATE + 1] == pytest.approx(in_order(ours, MAX_UPDATE + 1), **FLOAT64)
+    assert native[: MAX_UPDATE + 1] == pytest.approx(in_order(ours, MAX_UPDATE + 1), **FLOAT64)
     mirrored = [ours(MAX_UPDATE - d) for d in range(MAX_UPDATE - WARMUP + 1)]
-    assert native[MAX_UPDATE:2 * MAX_UPDATE - WARMUP + 1] == pytest.approx(mirrored, **FLOAT64)
+    assert native[MAX_UPDATE : 2 * MAX_UPDATE - WARMUP + 1] == pytest.approx(mirrored, **FLOAT64)
 
 
 def test_torch_linear_warmup_cannot_start_from_zero_where_ours_can(torch):
@@ -63,15 +86,21 @@ def test_keras_cosine_decay_with_alpha_final_over_base_equals_cosine_and_clamps(
 
 
 def test_keras_cosine_decay_warmup_starts_at_initial_rate_and_decays_over_the_steps_after_warmup(tf):
-    native = tf.keras.optimizers.schedules.CosineDecay(WARMUP_BEGIN, decay_steps=MAX_UPDATE - WARMUP,
-                                                       alpha=FINAL / BASE, warmup_target=BASE,
-                                                       warmup_steps=WARMUP)
+    native = tf.keras.optimizers.schedules.CosineDecay(
+        WARMUP_BEGIN, decay_steps=MAX_UPDATE - WARMUP, alpha=FINAL / BASE, warmup_target=BASE, warmup_steps=WARMUP
+    )
     assert keras_lrs(native) == pytest.approx(in_order(cosine(WARMUP)), **FLOAT32)
 
 
 # ---- poly ----
-@pytest.mark.parametrize("warmup", [{}, dict(warmup_steps=WARMUP, warmup_begin_lr=WARMUP_BEGIN),
-                                    dict(warmup_steps=WARMUP, warmup_begin_lr=WARMUP_BEGIN, warmup_mode="constant")])
+@pytest.mark.parametrize(
+    "warmup",
+    [
+        {},
+        dict(warmup_steps=WARMUP, warmup_begin_lr=WARMUP_BEGIN),
+        dict(warmup_steps=WARMUP, warmup_begin_lr=WARMUP_BEGIN, warmup_mode="constant"),
+    ],
+)
 def test_poly_equals_mxnet_poly_scheduler_stepped_in_order(mx, warmup):
     native = mx.lr_scheduler.PolyScheduler(MAX_UPDATE, base_lr=BASE, pwr=PWR, final_lr=FINAL, **warmup)
     assert in_order(native) == in_order(poly(**warmup))  # bit for bit
@@ -83,15 +112,17 @@ def test_mxnet_poly_first_called_past_max_update_returns_base_lr_where_ours_give
 
 
 def test_torch_polynomial_lr_equals_poly_with_final_lr_zero_and_stays_at_zero(torch):
-    native = torch_lrs(torch, lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=MAX_UPDATE,
-                                                                               power=PWR), BASE)
+    native = torch_lrs(
+        torch, lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=MAX_UPDATE, power=PWR), BASE
+    )
     assert native == pytest.approx(in_order(poly(final_lr=0)), **FLOAT64)
     assert native[MAX_UPDATE:] == [0.0] * (STEPS - MAX_UPDATE)
 
 
 def test_torch_polynomial_lr_has_no_final_lr_it_decays_base_lr_to_zero(torch):
-    native = torch_lrs(torch, lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=MAX_UPDATE,
-                                                                               power=PWR), BASE)
+    native = torch_lrs(
+        torch, lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=MAX_UPDATE, power=PWR), BASE
+    )
     rescaled = [(lr - FINAL) * BASE / (BASE - FINAL) for lr in in_order(poly())]  # ours, final_lr mapped to 0
     assert native == pytest.approx(rescaled, **FLOAT64)
 
@@ -111,18 +142,20 @@ def test_keras_polynomial_decay_equals_poly_and_clamps_to_end_learning_rate(tf):
 def test_mxnet_multi_factor_scheduler_decays_one_step_after_each_milestone(mx):
     native = mx.lr_scheduler.MultiFactorScheduler(step=MILESTONES, factor=MULTI_FACTOR, base_lr=BASE)
     assert in_order(native, STEPS, start=1) == in_order(multi_factor())  # ours(t) == mxnet(t + 1), bit for bit
-    assert mx.lr_scheduler.MultiFactorScheduler(step=MILESTONES, factor=MULTI_FACTOR,
-                                                base_lr=BASE)(MILESTONES[0]) == BASE  # not yet decayed
+    assert (
+        mx.lr_scheduler.MultiFactorScheduler(step=MILESTONES, factor=MULTI_FACTOR, base_lr=BASE)(MILESTONES[0]) == BASE
+    )  # not yet decayed
 
 
 def test_torch_multi_step_lr_equals_multi_factor_decaying_at_each_milestone(torch):
-    native = torch_lrs(torch, lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=MILESTONES,
-                                                                              gamma=MULTI_FACTOR), BASE)
+    native = torch_lrs(
+        torch, lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=MILESTONES, gamma=MULTI_FACTOR), BASE
+    )
     assert native == in_order(multi_factor())  # bit for bit
 
 
 def test_keras_piecewise_constant_decay_decays_one_step_after_each_boundary(tf):
-    values = [BASE * MULTI_FACTOR ** i for i in range(len(MILESTONES) + 1)]
+    values = [BASE * MULTI_FACTOR**i for i in range(len(MILESTONES) + 1)]
     native = tf.keras.optimizers.schedules.PiecewiseConstantDecay(MILESTONES, values)
     assert keras_lrs(native, STEPS + 1)[1:] == pytest.approx(in_order(multi_factor()), **FLOAT32)
 

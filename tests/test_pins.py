@@ -1,13 +1,20 @@
 """environment.yml is the one list of pins, and the running environment installs exactly those."""
+
 import importlib.metadata
 import sys
 
-from d2l_ext import pins
+from tools import pins
 
 
 def test_environment_yml_pins_what_the_chapter_needs():
-    wanted = {"mxnet": "1.9.1", "torch": "2.14.1", "torchvision": "0.29.1", "tensorflow": "2.15.1",
-              "numpy": "1.23.5", "d2l": "1.0.3"}
+    wanted = {
+        "mxnet": "1.9.1",
+        "torch": "2.14.1",
+        "torchvision": "0.29.1",
+        "tensorflow": "2.15.1",
+        "numpy": "1.23.5",
+        "d2l": "1.0.3",
+    }
     found = pins.pins()
     assert {name: found.get(name) for name in wanted} == wanted
     assert {"nbval", "pytest", "ipykernel", "jupyterlab"} <= set(found)

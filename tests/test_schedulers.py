@@ -1,9 +1,11 @@
 """d2l_ext.schedulers behaves exactly like the chapter's own classes, statefulness included."""
+
 import math
 
 import pytest
 
-from d2l_ext import chapter, codegen, schedulers
+from d2l_ext import schedulers
+from tools import chapter, codegen
 
 STEPS = 60
 # name -> constructor arguments the chapter uses (and a few more)

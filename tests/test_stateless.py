@@ -1,4 +1,5 @@
 """d2l_ext.stateless: the chapter's values, whatever the call order, and precise errors (framework-free)."""
+
 import math
 import subprocess
 import sys
@@ -6,8 +7,7 @@ import sys
 import pytest
 
 from d2l_ext import schedulers
-from d2l_ext.stateless import (CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler,
-                               SquareRootSchedule)
+from d2l_ext.stateless import CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler, SquareRootSchedule
 
 STEPS = 120
 # (ours, the chapter's class with the same arguments): the chapter's settings and a few more
@@ -18,10 +18,12 @@ CHAPTER_PAIRS = [
     (MultiFactorSchedule, schedulers.MultiFactorScheduler, dict(step=[15, 30], factor=0.5, base_lr=0.5)),
     (MultiFactorSchedule, schedulers.MultiFactorScheduler, dict(step=[0, 7, 60, 99], factor=0.3, base_lr=1.0)),
     (CosineSchedule, schedulers.CosineScheduler, dict(max_update=20, base_lr=0.3, final_lr=0.01)),
-    (CosineSchedule, schedulers.CosineScheduler,
-     dict(max_update=20, warmup_steps=5, base_lr=0.3, final_lr=0.01)),
-    (CosineSchedule, schedulers.CosineScheduler,
-     dict(max_update=90, warmup_steps=10, base_lr=0.5, final_lr=0.0, warmup_begin_lr=0.05)),
+    (CosineSchedule, schedulers.CosineScheduler, dict(max_update=20, warmup_steps=5, base_lr=0.3, final_lr=0.01)),
+    (
+        CosineSchedule,
+        schedulers.CosineScheduler,
+        dict(max_update=90, warmup_steps=10, base_lr=0.5, final_lr=0.0, warmup_begin_lr=0.05),
+    ),
 ]
 ALL_OURS = [ours(**kwargs) for ours, _, kwargs in CHAPTER_PAIRS] + [
     PolyScheduler(50, base_lr=0.2, pwr=2, final_lr=0.01, warmup_steps=5, warmup_begin_lr=0.02),
@@ -89,8 +91,8 @@ def test_cosine_clamps_to_final_lr_after_max_update():
 def test_poly_warms_up_then_decays_to_final_lr_and_stays_there():
     poly = PolyScheduler(20, base_lr=0.4, pwr=2, final_lr=0.1, warmup_steps=4, warmup_begin_lr=0.2)
     assert [poly(t) for t in range(5)] == pytest.approx([0.2, 0.25, 0.3, 0.35, 0.4], rel=1e-15)
-    assert poly(12) == pytest.approx(0.1 + 0.3 * 0.5 ** 2, rel=1e-15)
-    assert [poly(t) for t in (20, 21, 10 ** 6)] == [0.1] * 3
+    assert poly(12) == pytest.approx(0.1 + 0.3 * 0.5**2, rel=1e-15)
+    assert [poly(t) for t in (20, 21, 10**6)] == [0.1] * 3
 
 
 def test_poly_constant_warmup_holds_warmup_begin_lr():
@@ -104,9 +106,13 @@ def test_factor_schedule_stays_at_stop_factor_lr_once_reached():
 
 
 def test_repr_rebuilds_an_equal_schedule():
-    namespace = dict(PolyScheduler=PolyScheduler, SquareRootSchedule=SquareRootSchedule,
-                     FactorSchedule=FactorSchedule, MultiFactorSchedule=MultiFactorSchedule,
-                     CosineSchedule=CosineSchedule)
+    namespace = dict(
+        PolyScheduler=PolyScheduler,
+        SquareRootSchedule=SquareRootSchedule,
+        FactorSchedule=FactorSchedule,
+        MultiFactorSchedule=MultiFactorSchedule,
+        CosineSchedule=CosineSchedule,
+    )
     for schedule in ALL_OURS:
         rebuilt = eval(repr(schedule), namespace)  # noqa: S307  our own repr
         assert [rebuilt(t) for t in range(STEPS)] == [schedule(t) for t in range(STEPS)]
@@ -115,6 +121,9 @@ def test_repr_rebuilds_an_equal_schedule():
 BAD_ARGUMENTS = [  # (class, arguments, the argument the message must name, words it must say)
     (SquareRootSchedule, dict(lr=0), "lr=0", "> 0"),
     (SquareRootSchedule, dict(lr=-0.1), "lr=-0.1", "> 0"),
+    (SquareRootSchedule, dict(lr=float("inf")), "lr=inf", "> 0"),
+    (CosineSchedule, dict(max_update=20, base_lr=float("nan")), "base_lr=nan", "> 0"),
+    (SquareRootSchedule, dict(lr="0.1"), "lr='0.1'", "> 0"),
     (FactorSchedule, dict(factor=1.5), "factor=1.5", "must be in (0, 1]"),
     (FactorSchedule, dict(factor=0), "factor=0", "must be in (0, 1]"),
     (FactorSchedule, dict(base_lr=0), "base_lr=0", "> 0"),
@@ -135,8 +144,12 @@ BAD_ARGUMENTS = [  # (class, arguments, the argument the message must name, word
     (CosineSchedule, dict(max_update=20, warmup_steps=20), "warmup_steps=20", "< max_update=20"),
     (CosineSchedule, dict(max_update=20, warmup_steps=-1), "warmup_steps=-1", ">= 0"),
     (CosineSchedule, dict(max_update=20, warmup_steps=5, warmup_begin_lr=-0.1), "warmup_begin_lr=-0.1", ">= 0"),
-    (CosineSchedule, dict(max_update=20, base_lr=0.1, warmup_steps=5, warmup_begin_lr=0.2),
-     "warmup_begin_lr=0.2", "<= base_lr=0.1"),
+    (
+        CosineSchedule,
+        dict(max_update=20, base_lr=0.1, warmup_steps=5, warmup_begin_lr=0.2),
+        "warmup_begin_lr=0.2",
+        "<= base_lr=0.1",
+    ),
     (PolyScheduler, dict(max_update=0), "max_update=0", ">= 1"),
     (PolyScheduler, dict(max_update=10, base_lr=0), "base_lr=0", "> 0"),
     (PolyScheduler, dict(max_update=10, pwr=0), "pwr=0", "> 0"),
@@ -144,12 +157,18 @@ BAD_ARGUMENTS = [  # (class, arguments, the argument the message must name, word
     (PolyScheduler, dict(max_update=10, base_lr=0.1, final_lr=0.2), "final_lr=0.2", "<= base_lr=0.1"),
     (PolyScheduler, dict(max_update=10, warmup_steps=11), "warmup_steps=11", "< max_update=10"),
     (PolyScheduler, dict(max_update=10, warmup_steps=2, warmup_begin_lr=-0.1), "warmup_begin_lr=-0.1", ">= 0"),
-    (PolyScheduler, dict(max_update=10, warmup_steps=2, warmup_mode="cosine"), "warmup_mode='cosine'",
-     "linear, constant"),
+    (
+        PolyScheduler,
+        dict(max_update=10, warmup_steps=2, warmup_mode="cosine"),
+        "warmup_mode='cosine'",
+        "linear, constant",
+    ),
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,named,rule", BAD_ARGUMENTS, ids=[f"{c.__name__}-{n}" for c, _, n, _ in BAD_ARGUMENTS])
+@pytest.mark.parametrize(
+    "cls,kwargs,named,rule", BAD_ARGUMENTS, ids=[f"{c.__name__}-{n}" for c, _, n, _ in BAD_ARGUMENTS]
+)
 def test_a_bad_argument_raises_value_error_naming_it(cls, kwargs, named, rule):
     with pytest.raises(ValueError) as error:
         cls(**kwargs)
@@ -163,7 +182,9 @@ def test_a_negative_step_raises_value_error_naming_it(schedule):
 
 
 def test_importing_stateless_and_adapters_loads_no_framework():
-    code = ("import sys, d2l_ext.stateless, d2l_ext.adapters; "
-            "print(sorted({'torch', 'tensorflow', 'mxnet', 'numpy'} & set(sys.modules)))")
+    code = (
+        "import sys, d2l_ext.stateless, d2l_ext.adapters; "
+        "print(sorted({'torch', 'tensorflow', 'mxnet', 'numpy'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

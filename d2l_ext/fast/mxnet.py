@@ -1,24 +1,45 @@
 """The chapter's MXNet runs, fast: hybridized net, device-resident data, metrics on the device, one sync per epoch."""
+
 import time
 
-from d2l_ext.mxnet import to_arrays, try_gpu  # first: it sets MXNet's CPU threading before MXNet loads
 import numpy as onp
 from mxnet import autograd, gluon, init, lr_scheduler, np
+from mxnet import random as mx_random
+from mxnet.gluon import nn
 
-from d2l_ext import chapter, determinism
+from d2l_ext import determinism
+from d2l_ext.mxnet import to_arrays, try_gpu  # first: it sets MXNet's CPU threading before MXNet loads
 from d2l_ext.schedulers import SquareRootScheduler
 
 # run -> Trainer options: the chapter's MXNet cells; Gluon calls the scheduler once per update, as there
 SCHEDULES = {
     "constant": lambda: {"learning_rate": 0.3},
     "square_root": lambda: {"lr_scheduler": SquareRootScheduler(lr=0.1)},
-    "piecewise": lambda: {"lr_scheduler": lr_scheduler.MultiFactorScheduler(step=[15, 30], factor=0.5,
-                                                                             base_lr=0.5)},
+    "piecewise": lambda: {"lr_scheduler": lr_scheduler.MultiFactorScheduler(step=[15, 30], factor=0.5, base_lr=0.5)},
     "cosine": lambda: {"lr_scheduler": lr_scheduler.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)},
-    "cosine_warmup": lambda: {"lr_scheduler": lr_scheduler.CosineScheduler(20, warmup_steps=5, base_lr=0.3,
-                                                                           final_lr=0.01)},
+    "cosine_warmup": lambda: {
+        "lr_scheduler": lr_scheduler.CosineScheduler(20, warmup_steps=5, base_lr=0.3, final_lr=0.01)
+    },
 }
 EVAL_BATCH = 2500
+
+# the chapter's model and loss (its MXNet tab's first cell)
+# ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
+net = nn.HybridSequential()
+net.add(nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='relu'),
+        nn.MaxPool2D(pool_size=2, strides=2),
+        nn.Conv2D(channels=16, kernel_size=5, activation='relu'),
+        nn.MaxPool2D(pool_size=2, strides=2),
+        nn.Dense(120, activation='relu'),
+        nn.Dense(84, activation='relu'),
+        nn.Dense(10))
+net.hybridize()
+
+
+loss = gluon.loss.SoftmaxCrossEntropyLoss()
+# fmt: on
+# ---- end of generated code ----
 
 
 class Trainer:
@@ -27,14 +48,14 @@ class Trainer:
     mode = "hybridized"  # the one mode here; `--mode` is for PyTorch
 
     def __init__(self, batch_size):
-        namespace = chapter.setup_namespace("mxnet")  # the chapter's own net (hybridized) and loss
-        self.net, self.loss, self.batch_size = namespace["net"], namespace["loss"], batch_size
+        self.net, self.loss, self.batch_size = net, loss, batch_size
         self.ctx = try_gpu()
         self.train_data, self.test_data = to_arrays("train", self.ctx), to_arrays("test", self.ctx)
         start = time.monotonic()
         self.reset()
-        loss_sum, _, _ = self.epoch(gluon.Trainer(self.net.collect_params(), "sgd", {"learning_rate": 0.1}),
-                                    max_batches=3)
+        loss_sum, _, _ = self.epoch(
+            gluon.Trainer(self.net.collect_params(), "sgd", {"learning_rate": 0.1}), max_batches=3
+        )
         loss_sum.item()  # MXNet runs asynchronously: wait for the warm-up to finish
         self.warmup_s = round(time.monotonic() - start, 2)
 
@@ -50,7 +71,7 @@ class Trainer:
         for b, start in enumerate(range(0, len(y_all), self.batch_size)):
             if max_batches is not None and b >= max_batches:
                 break
-            idx = order[start:start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             X, y = X_all[idx], y_all[idx]
             with autograd.record():
                 y_hat = self.net(X)
@@ -65,13 +86,15 @@ class Trainer:
     def test_accuracy(self):
         """Accuracy on the test data (one sync)."""
         X_all, y_all = self.test_data
-        correct = sum((self.net(X_all[s:s + EVAL_BATCH]).argmax(axis=1).astype("int32")
-                       == y_all[s:s + EVAL_BATCH]).sum() for s in range(0, len(y_all), EVAL_BATCH))
+        correct = sum(
+            (self.net(X_all[s : s + EVAL_BATCH]).argmax(axis=1).astype("int32") == y_all[s : s + EVAL_BATCH]).sum()
+            for s in range(0, len(y_all), EVAL_BATCH)
+        )
         return correct.item() / len(y_all)
 
     def train(self, run, num_epochs):
         """Train one run of SCHEDULES; a list of per-epoch records."""
-        determinism.seed_everything("mxnet")
+        determinism.seed_everything(mx_random.seed)
         self.reset()
         trainer = gluon.Trainer(self.net.collect_params(), "sgd", SCHEDULES[run]())
         history = []
@@ -79,7 +102,14 @@ class Trainer:
             start = time.monotonic()
             loss_sum, correct, count = self.epoch(trainer)
             loss_sum, correct = loss_sum.item(), correct.item()
-            history.append({"epoch": epoch + 1, "lr": trainer.learning_rate, "train_loss": loss_sum / count,
-                            "train_acc": correct / count, "test_acc": self.test_accuracy(),
-                            "time_s": round(time.monotonic() - start, 4)})
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "lr": trainer.learning_rate,
+                    "train_loss": loss_sum / count,
+                    "train_acc": correct / count,
+                    "test_acc": self.test_accuracy(),
+                    "time_s": round(time.monotonic() - start, 4),
+                }
+            )
         return history

@@ -6,14 +6,16 @@ it for every full batch of every run: LeNet on Fashion-MNIST is launch-bound, so
 time goes. `auto` picks `graph` on a GPU, `eager` elsewhere. With `together`, every chosen run trains in one
 step per batch (d2l_ext/fast/together.py), eagerly or as one captured graph.
 """
+
 import os
 import time
 import warnings
 
 import torch
+from torch import nn
 from torch.optim import lr_scheduler
 
-from d2l_ext import chapter, determinism
+from d2l_ext import determinism
 from d2l_ext.fast.together import TogetherStep
 from d2l_ext.schedulers import CosineScheduler, SquareRootScheduler
 from d2l_ext.torch import to_tensors, try_gpu
@@ -32,7 +34,29 @@ MODES = ("auto", "eager", "graph")
 EVAL_BATCH = {"cuda": 2500, "cpu": 256}
 WARMUP_STEPS = 3  # eager steps before capture: cuDNN picks its algorithms, the allocator settles
 UNSTEPPED_OPTIMIZER = r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"
-ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model in eager mode (opt-in; see README)
+ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model in eager mode (opt-in)
+
+
+# the chapter's model and loss (its PyTorch tab's first cell)
+# ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
+def net_fn():
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10))
+
+    return model
+
+
+loss = nn.CrossEntropyLoss()
+# fmt: on
+# ---- end of generated code ----
 
 
 def resolve_mode(mode, device):
@@ -111,20 +135,23 @@ class GraphStep:
 class Trainer:
     """Holds the data on the device once; trains the chapter's net_fn for any run of SCHEDULES."""
 
-    def __init__(self, batch_size, mode="auto", cudnn_benchmark=None, together=()):
-        namespace = chapter.setup_namespace("pytorch")  # the chapter's own net_fn and loss
-        self.net_fn, self.loss, self.batch_size = namespace["net_fn"], namespace["loss"], batch_size
+    def __init__(self, batch_size, mode="auto", together=()):
+        self.net_fn, self.loss, self.batch_size = net_fn, loss, batch_size
         self.device = try_gpu()
         self.mode = resolve_mode(mode, self.device)
         # cuDNN's algorithm search (process-wide): shapes are fixed, and a graph keeps what the warm-up picked
-        torch.backends.cudnn.benchmark = self.mode == "graph" if cudnn_benchmark is None else cudnn_benchmark
+        torch.backends.cudnn.benchmark = self.mode == "graph"
         self.train_data, self.test_data = to_tensors("train", self.device), to_tensors("test", self.device)
         self.compile = os.environ.get(ENV_COMPILE) == "1" and self.mode == "eager"
         self.together = tuple(together)
         start = time.monotonic()
         if self.together:
-            self.step = TogetherStep(self.net_fn().to(self.device), self.loss, *self.train_data,
-                                     lrs=[SCHEDULES[run][0] for run in self.together])
+            self.step = TogetherStep(
+                self.net_fn().to(self.device),
+                self.loss,
+                *self.train_data,
+                lrs=[SCHEDULES[run][0] for run in self.together],
+            )
             if self.mode == "graph":
                 self.graph = GraphStep(self.step, batch_size)
             else:
@@ -151,7 +178,7 @@ class Trainer:
     def batches(self):
         """This epoch's shuffled index batches."""
         order = torch.randperm(len(self.train_data[1]), device=self.device)
-        return [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        return [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
 
     def epoch(self, net, optimizer, max_batches=None):
         """One eager pass over the training data; returns (loss sum, correct) as a device tensor."""
@@ -181,7 +208,7 @@ class Trainer:
     def test_batches(self):
         """The test data in slices of this device's EVAL_BATCH."""
         (X_all, y_all), size = self.test_data, EVAL_BATCH[self.device.type]
-        return [(X_all[s:s + size], y_all[s:s + size]) for s in range(0, len(y_all), size)]
+        return [(X_all[s : s + size], y_all[s : s + size]) for s in range(0, len(y_all), size)]
 
     @torch.no_grad()
     def correct(self, net):
@@ -193,7 +220,7 @@ class Trainer:
         """Train one run of SCHEDULES; a list of per-epoch records."""
         if self.together:
             raise ValueError(f"this Trainer trains {', '.join(self.together)} together: call train_together")
-        determinism.seed_everything("torch")
+        determinism.seed_everything(torch.manual_seed)
         lr, make_scheduler = SCHEDULES[run]
         net = self.new_net()
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)  # holds the lr the schedulers set
@@ -207,15 +234,22 @@ class Trainer:
             sums = self.step_epoch(self.graph.step, lr_used) if self.mode == "graph" else self.epoch(net, optimizer)
             loss_sum, correct = sums.tolist()
             test_acc = self.correct(net).item() / len(self.test_data[1])
-            history.append({"epoch": epoch + 1, "lr": lr_used, "train_loss": loss_sum / count,
-                            "train_acc": correct / count, "test_acc": test_acc,
-                            "time_s": round(time.monotonic() - start, 4)})
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "lr": lr_used,
+                    "train_loss": loss_sum / count,
+                    "train_acc": correct / count,
+                    "test_acc": test_acc,
+                    "time_s": round(time.monotonic() - start, 4),
+                }
+            )
             advance(optimizer, scheduler, epoch)
         return history
 
     def train_together(self, num_epochs):
         """Train every run of `together` at once; {run: per-epoch records}, each epoch's time shared by all."""
-        determinism.seed_everything("torch")  # the same weights and batch order each run gets alone
+        determinism.seed_everything(torch.manual_seed)  # the same weights and batch order each run gets alone
         load(self.step, self.step.stacked(self.net_fn().to(self.device)))
         clocks = {}  # run -> (an optimizer holding the run's lr, its scheduler): the weights live in the step
         for run in self.together:
@@ -230,8 +264,15 @@ class Trainer:
             correct = sum(self.step.correct(X, y) for X, y in self.test_batches()).tolist()
             time_s = round(time.monotonic() - start, 4)
             for i, (run, (optimizer, scheduler)) in enumerate(clocks.items()):
-                histories[run].append({"epoch": epoch + 1, "lr": lrs[i], "train_loss": sums[i][0] / count,
-                                       "train_acc": sums[i][1] / count, "test_acc": correct[i] / n_test,
-                                       "time_s": time_s})
+                histories[run].append(
+                    {
+                        "epoch": epoch + 1,
+                        "lr": lrs[i],
+                        "train_loss": sums[i][0] / count,
+                        "train_acc": sums[i][1] / count,
+                        "test_acc": correct[i] / n_test,
+                        "time_s": time_s,
+                    }
+                )
                 advance(optimizer, scheduler, epoch)
         return histories

@@ -1,10 +1,11 @@
 """The chapter's TensorFlow runs, fast: Keras fit on in-memory tensors, several steps per call, no per-batch sync."""
+
 import time
 
 import tensorflow as tf
 from tensorflow.keras.callbacks import LearningRateScheduler
 
-from d2l_ext import chapter, data, determinism
+from d2l_ext import data, determinism
 from d2l_ext.schedulers import CosineScheduler, MultiFactorScheduler, SquareRootScheduler
 
 # run -> (initial lr, schedule factory): the chapter's TensorFlow cells, called once per epoch as there
@@ -17,6 +18,25 @@ SCHEDULES = {
 }
 STEPS_PER_EXECUTION = 16  # train steps per tf.function call: fewer Python round trips
 EVAL_BATCH = 2500
+
+
+# the chapter's model (its TensorFlow tab's first cell)
+# ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
+# fmt: off
+def net():
+    return tf.keras.models.Sequential([
+        tf.keras.layers.Conv2D(filters=6, kernel_size=5, activation='relu',
+                               padding='same'),
+        tf.keras.layers.AvgPool2D(pool_size=2, strides=2),
+        tf.keras.layers.Conv2D(filters=16, kernel_size=5,
+                               activation='relu'),
+        tf.keras.layers.AvgPool2D(pool_size=2, strides=2),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(120, activation='relu'),
+        tf.keras.layers.Dense(84, activation='sigmoid'),
+        tf.keras.layers.Dense(10)])
+# fmt: on
+# ---- end of generated code ----
 
 
 class EpochClock(tf.keras.callbacks.Callback):
@@ -45,7 +65,7 @@ class Trainer:
     mode = "tf.function"  # the one mode here (Keras fit, several steps per call); `--mode` is for PyTorch
 
     def __init__(self, batch_size):
-        self.net_fn = chapter.setup_namespace("tensorflow")["net"]  # the chapter's own net
+        self.net_fn = net
         self.batch_size, self.train_data, self.test_data = batch_size, arrays("train"), arrays("test")
         start = time.monotonic()
         self.fit(self.compiled(0.1), 1, [], max_examples=3 * batch_size)
@@ -54,24 +74,43 @@ class Trainer:
     def compiled(self, lr):
         """A fresh chapter net, compiled with the chapter's SGD and loss."""
         net = self.net_fn()
-        net.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=lr),
-                    loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                    metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION)
+        net.compile(
+            optimizer=tf.keras.optimizers.SGD(learning_rate=lr),
+            loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            steps_per_execution=STEPS_PER_EXECUTION,
+        )
         return net
 
     def fit(self, net, num_epochs, callbacks, max_examples=None):
         """Keras fit over the training data with per-epoch test accuracy."""
         (X, y), test = self.train_data, self.test_data
-        return net.fit(X[:max_examples], y[:max_examples], batch_size=self.batch_size, epochs=num_epochs,
-                       validation_data=test, validation_batch_size=EVAL_BATCH, callbacks=callbacks, verbose=0)
+        return net.fit(
+            X[:max_examples],
+            y[:max_examples],
+            batch_size=self.batch_size,
+            epochs=num_epochs,
+            validation_data=test,
+            validation_batch_size=EVAL_BATCH,
+            callbacks=callbacks,
+            verbose=0,
+        )
 
     def train(self, run, num_epochs):
         """Train one run of SCHEDULES; a list of per-epoch records."""
-        determinism.seed_everything("tensorflow")
+        determinism.seed_everything(tf.random.set_seed)
         lr, make_schedule = SCHEDULES[run]
         schedule, clock = make_schedule(), EpochClock()
         callbacks = [clock] + ([LearningRateScheduler(schedule)] if schedule else [])
         logs = self.fit(self.compiled(lr), num_epochs, callbacks).history
-        return [{"epoch": e + 1, "lr": clock.lrs[e], "train_loss": logs["loss"][e],
-                 "train_acc": logs["accuracy"][e], "test_acc": logs["val_accuracy"][e],
-                 "time_s": round(clock.times[e], 4)} for e in range(num_epochs)]
+        return [
+            {
+                "epoch": e + 1,
+                "lr": clock.lrs[e],
+                "train_loss": logs["loss"][e],
+                "train_acc": logs["accuracy"][e],
+                "test_acc": logs["val_accuracy"][e],
+                "time_s": round(clock.times[e], 4),
+            }
+            for e in range(num_epochs)
+        ]

@@ -6,6 +6,7 @@ forward is vmapped; the loss is the chapter's, per sample, on all runs' logits a
 sum(lr_r * loss_r) gives each run its `lr_r * grad` (runs share no weights), so SGD is one `_foreach_sub_`.
 On LeNet: 65 kernel-launching ops per step for five runs against 44 for one run alone (tests/test_fast_pytorch.py).
 """
+
 import copy
 
 import torch
@@ -15,8 +16,10 @@ from torch.func import functional_call, vmap
 def per_sample(loss):
     """A copy of a mean-reduced, unweighted loss module that returns one loss per sample; a clear error otherwise."""
     if getattr(loss, "reduction", None) != "mean" or getattr(loss, "weight", None) is not None:
-        raise ValueError(f"runs trained together need a loss module with reduction='mean' and no class weights, "
-                         f"got {loss!r}: train the runs one by one (leave out --together)")
+        raise ValueError(
+            f"runs trained together need a loss module with reduction='mean' and no class weights, "
+            f"got {loss!r}: train the runs one by one (leave out --together)"
+        )
     unreduced = copy.copy(loss)
     unreduced.reduction = "none"
     return unreduced
@@ -36,8 +39,10 @@ class TogetherStep:
     def stacked(self, net):
         """The net's trainable weights, one copy per run, stacked along a new first axis."""
         params = dict(net.named_parameters())
-        return [params[name].detach().unsqueeze(0).repeat(len(self.lr), *[1] * params[name].dim()).contiguous()
-                for name in self.names]
+        return [
+            params[name].detach().unsqueeze(0).repeat(len(self.lr), *[1] * params[name].dim()).contiguous()
+            for name in self.names
+        ]
 
     def run_forward(self, params, X):
         """One run's logits on X."""

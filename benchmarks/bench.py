@@ -1,8 +1,9 @@
-"""`python -m d2l_ext.bench`: d2l's PyTorch pipeline against ours, in one process on one machine.
+"""`python -m benchmarks.bench`: d2l's PyTorch pipeline against ours, in one process on one machine.
 
 Reference = d2l's own code (torchvision dataset, ToTensor, DataLoader with 4 workers, d2l's Animator)
 fed the same Fashion-MNIST bytes from a temporary `../data/FashionMNIST/raw`. Ratios are ours / reference.
 """
+
 import argparse
 import contextlib
 import json
@@ -15,7 +16,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from d2l_ext import chapter, codegen, data, notebooks, run, runinfo
+from d2l_ext import data, machine
+from d2l_ext.files import write_atomic
+from tools import chapter, codegen, notebooks
 
 RESULTS_DIR = Path("benchmarks/results")
 COMMAND = "make bench"
@@ -66,6 +69,7 @@ def chapter_train(d2l_module):
     """The chapter's PyTorch `train`, verbatim, bound to the given d2l module."""
     import torch
     from torch.optim import lr_scheduler
+
     namespace = {"d2l": d2l_module, "torch": torch, "lr_scheduler": lr_scheduler}
     exec(codegen.extract(chapter.read_chapter(), "pytorch", "train"), namespace)  # noqa: S102  chapter code
     return namespace["train"]
@@ -78,18 +82,23 @@ def chapter_epoch(d2l_module):
     thread pools and allocator on a CPU, where one-shot figures of the same code varied 4.1-6.0 s).
     """
     import torch
-    net_fn = chapter.setup_namespace("pytorch")["net_fn"]
+
+    from d2l_ext.fast.pytorch import net_fn
+
     train_iter, test_iter = d2l_module.load_data_fashion_mnist(batch_size=BATCH_SIZE)
     net, device = net_fn(), d2l_module.try_gpu()
     trainer = torch.optim.SGD(net.parameters(), lr=0.3)
     train = chapter_train(d2l_module)
-    return min(timed(lambda: train(net, train_iter, test_iter, 1, torch.nn.CrossEntropyLoss(), trainer, device))[0]
-               for _ in range(EPOCH_REPEATS))
+    return min(
+        timed(lambda: train(net, train_iter, test_iter, 1, torch.nn.CrossEntropyLoss(), trainer, device))[0]
+        for _ in range(EPOCH_REPEATS)
+    )
 
 
 def run_notebook(nb, folder):
     """Seconds to execute a notebook top to bottom in `folder`."""
     from nbclient import NotebookClient
+
     client = NotebookClient(nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     seconds, _ = timed(client.execute)
     return seconds
@@ -98,55 +107,69 @@ def run_notebook(nb, folder):
 def figure(name, ours, reference):
     """One bench line: absolute times and ours / reference."""
     ratio = ours / reference
-    print(f"{name:34s} reference {reference:8.2f} s   ours {ours:8.2f} s   ours/ref {ratio:5.3f}  "
-          f"({1 / ratio:.2f}x faster)", flush=True)
+    print(
+        f"{name:34s} reference {reference:8.2f} s   ours {ours:8.2f} s   ours/ref {ratio:5.3f}  "
+        f"({1 / ratio:.2f}x faster)",
+        flush=True,
+    )
     return {"reference_s": round(reference, 3), "ours_s": round(ours, 3), "ratio": round(ratio, 4)}
 
 
 def bench(skip_notebook=False):
     """Every figure, measured in this process; returns the JSON record."""
     from d2l import torch as d2l_ref
+
     from d2l_ext import torch as d2l_ours
     from d2l_ext.fast.pytorch import Trainer
+
     figures = {}
     # ours reads the real files even where the reference's ../data holds the quick subset
     os.environ[data.ENV_DIR] = str(data.locate().resolve())
     with tempfile.TemporaryDirectory() as full, tempfile.TemporaryDirectory() as quick:
         full_work, quick_work = write_raw(full, quick=False), write_raw(quick, quick=True)
         with cwd(full_work):
-            figures["load_data_one_pass"] = figure("load data + one pass over train",
-                                                   timed(lambda: one_pass(lambda: d2l_ours.load_data_fashion_mnist(BATCH_SIZE)))[0],
-                                                   timed(lambda: one_pass(lambda: d2l_ref.load_data_fashion_mnist(BATCH_SIZE)))[0])
-            figures["chapter_epoch"] = figure("chapter train(), 1 full epoch", chapter_epoch(d2l_ours),
-                                              chapter_epoch(d2l_ref))
+            figures["load_data_one_pass"] = figure(
+                "load data + one pass over train",
+                timed(lambda: one_pass(lambda: d2l_ours.load_data_fashion_mnist(BATCH_SIZE)))[0],
+                timed(lambda: one_pass(lambda: d2l_ref.load_data_fashion_mnist(BATCH_SIZE)))[0],
+            )
+            figures["chapter_epoch"] = figure(
+                "chapter train(), 1 full epoch", chapter_epoch(d2l_ours), chapter_epoch(d2l_ref)
+            )
         if not skip_notebook:
             ours_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
             ref_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
             for cell in ref_nb.cells:
                 cell.source = D2L_IMPORT_OURS.sub("from d2l import torch as d2l", cell.source)
             os.environ[data.ENV_QUICK] = "1"
-            figures["notebook_quick"] = figure("PyTorch notebook, quick mode", run_notebook(ours_nb, quick_work),
-                                               run_notebook(ref_nb, quick_work))
+            figures["notebook_quick"] = figure(
+                "PyTorch notebook, quick mode", run_notebook(ours_nb, quick_work), run_notebook(ref_nb, quick_work)
+            )
             del os.environ[data.ENV_QUICK]
         fast = Trainer(BATCH_SIZE)
         steady = sorted(e["time_s"] for e in fast.train("constant", 3))[1]
-        figures["fast_runner_epoch"] = figure(f"fast runner ({fast.mode}), 1 full epoch", steady,
-                                              figures["chapter_epoch"]["reference_s"])
+        figures["fast_runner_epoch"] = figure(
+            f"fast runner ({fast.mode}), 1 full epoch", steady, figures["chapter_epoch"]["reference_s"]
+        )
         figures["fast_runner_epoch"]["mode"] = fast.mode
-    return {"command": COMMAND, **json.loads(runinfo.describe()), "batch_size": BATCH_SIZE, "figures": figures}
+    return {"command": COMMAND, **json.loads(machine.describe()), "batch_size": BATCH_SIZE, "figures": figures}
 
 
 def kernel_seconds(averages):
     """GPU kernel time in a profile, counted as torch's table footer does (kernel events only, once)."""
     from torch.autograd import DeviceType
-    return sum(e.self_device_time_total for e in averages
-               if e.device_type == DeviceType.CUDA and not e.is_user_annotation) / 1e6
+
+    return (
+        sum(e.self_device_time_total for e in averages if e.device_type == DeviceType.CUDA and not e.is_user_annotation)
+        / 1e6
+    )
 
 
 def gpu_profile(d2l_ours, top):
     """torch.profiler over EPOCH_REPEATS epochs on the GPU: the busiest ops, and GPU busy time per epoch vs wall."""
     import torch
     from torch.profiler import ProfilerActivity
+
     wall = chapter_epoch(d2l_ours)  # unprofiled, best of two
     with torch.profiler.profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         profiled = chapter_epoch(d2l_ours)
@@ -154,16 +177,20 @@ def gpu_profile(d2l_ours, top):
     print(averages.table(sort_by="self_cpu_time_total", row_limit=top))
     kernels_s = kernel_seconds(averages)
     per_epoch = kernels_s / EPOCH_REPEATS
-    print(f"one epoch of the chapter's loop: {wall:.3f} s wall unprofiled ({profiled:.3f} s profiled, "
-          f"{EPOCH_REPEATS} epochs); GPU kernels busy {per_epoch:.3f} s per epoch = {100 * per_epoch / wall:.0f} % "
-          f"of the wall time")
+    print(
+        f"one epoch of the chapter's loop: {wall:.3f} s wall unprofiled ({profiled:.3f} s profiled, "
+        f"{EPOCH_REPEATS} epochs); GPU kernels busy {per_epoch:.3f} s per epoch = {100 * per_epoch / wall:.0f} % "
+        f"of the wall time"
+    )
 
 
 def profile(top=PROFILE_TOP):
     """Print where full-data epochs of the chapter's train loop (our loader; EPOCH_REPEATS of them) spend time."""
     import cProfile
     import pstats
+
     from d2l_ext import torch as d2l_ours
+
     if d2l_ours.try_gpu().type == "cuda":
         return gpu_profile(d2l_ours, top)
     profiler = cProfile.Profile()
@@ -173,7 +200,7 @@ def profile(top=PROFILE_TOP):
 
 def main(argv=None):
     """Run the bench and write its JSON under benchmarks/results/."""
-    parser = argparse.ArgumentParser(prog="python -m d2l_ext.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-notebook", action="store_true", help="leave out the (slow) notebook figure")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of the chapter's loop")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
@@ -187,7 +214,7 @@ def write_record(record, folder, prefix):
     """Write `record` as folder/<prefix>-<device>.json, through a temporary file."""
     slug = re.sub(r"[^a-z0-9]+", "-", record["device"].lower()).strip("-")
     path = Path(folder) / f"{prefix}-{slug}.json"
-    run.write_json(record, path)
+    write_atomic(path, json.dumps(record, indent=1))
     print(f"wrote {path}")
 
 

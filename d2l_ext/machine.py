@@ -1,11 +1,12 @@
 """What ran a notebook: device, versions, host — asked inside the kernel after execution."""
+
 import datetime
 import importlib.metadata
 import json
 import platform
 import sys
 
-from d2l_ext import threads
+from d2l_ext import mxnet_cpu
 
 PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow")
 CPU_INFO = "/proc/cpuinfo"
@@ -23,8 +24,9 @@ def cpu_name():
     """The CPU model name, where /proc/cpuinfo tells it."""
     try:
         with open(CPU_INFO, encoding="utf-8") as f:
-            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
-                        platform.processor())
+            return next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor()
+            )
     except OSError:
         return platform.processor()
 
@@ -46,11 +48,13 @@ def describe():
     """A JSON string describing this process's device, versions and host."""
     gpus = accelerators()
     device = "; ".join(f"{fw}: {', '.join(names)}" for fw, names in gpus.items()) or f"CPU ({cpu_name()})"
-    return json.dumps({
-        "device": device,
-        "python": platform.python_version(),
-        "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
-        "host": f"{platform.system()} {platform.machine()}, {threads.usable_cores()} cores",
-        "threading": threads.recorded_settings(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    })
+    return json.dumps(
+        {
+            "device": device,
+            "python": platform.python_version(),
+            "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
+            "host": f"{platform.system()} {platform.machine()}, {mxnet_cpu.usable_cores()} cores",
+            "threading": mxnet_cpu.recorded_settings(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )

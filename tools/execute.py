@@ -1,4 +1,5 @@
-"""`python -m d2l_ext.execute NB...`: run notebooks in place with progress; write only a clean run."""
+"""`python -m tools.execute NB...`: run notebooks in place with progress; write only a clean run."""
+
 import ast
 import json
 import sys
@@ -10,11 +11,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbclient.util import run_sync
 
-from d2l_ext import notebooks
 from d2l_ext.data import quick_mode
+from tools import notebooks
 
 KERNEL = "python3"
-PROBE = "__import__('d2l_ext.runinfo').runinfo.describe()"  # asked of the kernel after the last cell
+PROBE = "__import__('d2l_ext.machine').machine.describe()"  # asked of the kernel after the last cell
 METADATA_KEY = "d2l_ext"
 
 
@@ -53,7 +54,7 @@ def run(path, log=print):
         info = probe(client)
     info.update(wall_time_s=round(time.monotonic() - start, 1), quick_mode=quick_mode())
     nb.metadata[METADATA_KEY] = {"execution": info}
-    notebooks.write_atomic(nb, path)
+    notebooks.write(nb, path)
     log(f"[{path.name}] done in {info['wall_time_s']} s on {info['device']}")
     return True
 

@@ -1,4 +1,5 @@
 """Split a d2lbook chapter into per-framework cells, following d2lbook's tab rules (framework-free)."""
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ class ChapterError(ValueError):
 @dataclass(frozen=True)
 class Cell:
     """One cell of the chapter: its kind, its verbatim text, the tabs it belongs to, its first line."""
+
     kind: str  # "markdown" or "code"
     source: str
     tabs: frozenset
@@ -37,8 +39,9 @@ def parse_tabs(spec, line):
         return frozenset(TABS)
     unknown = [name for name in names if name not in TABS]
     if unknown or not names:
-        raise ChapterError(f"line {line}: unknown tab {', '.join(unknown) or repr(spec)}; "
-                           f"known tabs: all, {', '.join(TABS)}")
+        raise ChapterError(
+            f"line {line}: unknown tab {', '.join(unknown) or repr(spec)}; known tabs: all, {', '.join(TABS)}"
+        )
     return frozenset(names)
 
 
@@ -58,7 +61,9 @@ def text_cells(lines, first_line):
         begin, end = BEGIN_TAB.match(text), END_TAB.match(text)
         if begin or end:
             if bool(begin) == (tabs != frozenset(TABS)):
-                raise ChapterError(f"line {number}: {'nested :begin_tab:' if begin else ':end_tab: without :begin_tab:'}")
+                raise ChapterError(
+                    f"line {number}: {'nested :begin_tab:' if begin else ':end_tab: without :begin_tab:'}"
+                )
             pieces.append(Cell("markdown", "\n".join(current), tabs, start))
             current, start = [], number + 1
             tabs = parse_tabs(begin["tab"], number) if begin else frozenset(TABS)
@@ -107,18 +112,9 @@ def tab_cells(cells, tab):
             out[-1] = ("markdown", out[-1][1] + "\n" + cell.source)
         else:
             out.append(("markdown", cell.source))
-    return [(kind, src.strip("\n") if kind == "markdown" else src) for kind, src in out
-            if src.strip()]
+    return [(kind, src.strip("\n") if kind == "markdown" else src) for kind, src in out if src.strip()]
 
 
 def read_chapter(path=CHAPTER):
     """The parsed cells of the chapter file."""
     return parse(Path(path).read_text(encoding="utf-8"))
-
-
-def setup_namespace(tab, path=CHAPTER):
-    """Run a tab's first code cell (imports, net, loss, data, train) and return its namespace."""
-    source = next(c.source for c in read_chapter(path) if c.kind == "code" and tab in c.tabs)
-    namespace = {}
-    exec(MAGIC.sub("", use_d2l_ext(source)), namespace)  # noqa: S102  the chapter's own code
-    return namespace

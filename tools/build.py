@@ -1,9 +1,10 @@
-"""`python -m d2l_ext.build generate|check`: the notebooks and generated code from the chapter."""
+"""`python -m tools.build generate|check`: the notebooks and generated code from the chapter."""
+
 import sys
 
-from d2l_ext import codegen, notebooks
+from tools import codegen, notebooks
 
-USAGE = "usage: python -m d2l_ext.build generate|check"
+USAGE = "usage: python -m tools.build generate|check"
 
 
 def main(argv):

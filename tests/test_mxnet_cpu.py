@@ -1,4 +1,5 @@
 """MXNet on a CPU gets NaiveEngine on every core before it loads; the user's own settings always win."""
+
 import importlib.util
 import json
 import os
@@ -7,64 +8,65 @@ import sys
 
 import pytest
 
-from d2l_ext import runinfo, threads
+from d2l_ext import machine, mxnet_cpu
 
 
 @pytest.fixture
 def clean_env(monkeypatch):
     """No threading variables set, no MXNet imported, a CPU build installed."""
-    for var in threads.RECORDED_VARS:
+    for var in mxnet_cpu.RECORDED_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.delitem(sys.modules, "mxnet", raising=False)
-    monkeypatch.setattr(threads, "cuda_build_installed", lambda: False)
+    monkeypatch.setattr(mxnet_cpu, "cuda_build_installed", lambda: False)
     return monkeypatch
 
 
 def test_a_cpu_build_gets_naive_engine_on_every_core():
-    assert threads.wanted_settings({}, cores=2) == {"MXNET_ENGINE_TYPE": "NaiveEngine", "MXNET_OMP_MAX_THREADS": "2"}
+    assert mxnet_cpu.wanted_settings({}, cores=2) == {"MXNET_ENGINE_TYPE": "NaiveEngine", "MXNET_OMP_MAX_THREADS": "2"}
 
 
-@pytest.mark.parametrize("user_var", threads.USER_THREAD_VARS)
+@pytest.mark.parametrize("user_var", mxnet_cpu.USER_THREAD_VARS)
 def test_a_thread_count_set_by_the_user_is_kept(user_var):
-    assert threads.wanted_settings({user_var: "1"}, cores=2) == {"MXNET_ENGINE_TYPE": "NaiveEngine"}
+    assert mxnet_cpu.wanted_settings({user_var: "1"}, cores=2) == {"MXNET_ENGINE_TYPE": "NaiveEngine"}
 
 
 def test_an_engine_set_by_the_user_is_kept():
-    assert threads.wanted_settings({"MXNET_ENGINE_TYPE": "ThreadedEnginePerDevice"}, cores=4) == {
-        "MXNET_OMP_MAX_THREADS": "4"}
+    assert mxnet_cpu.wanted_settings({"MXNET_ENGINE_TYPE": "ThreadedEnginePerDevice"}, cores=4) == {
+        "MXNET_OMP_MAX_THREADS": "4"
+    }
 
 
 def test_configure_sets_the_environment_and_says_what_it_set(clean_env):
-    wanted = threads.configure_mxnet_cpu()
+    wanted = mxnet_cpu.configure()
     assert wanted["MXNET_ENGINE_TYPE"] == "NaiveEngine"
-    assert threads.recorded_settings() == wanted == {var: os.environ[var] for var in wanted}
+    assert mxnet_cpu.recorded_settings() == wanted == {var: os.environ[var] for var in wanted}
 
 
 def test_a_cuda_build_keeps_mxnets_asynchronous_engine(clean_env):
-    clean_env.setattr(threads, "cuda_build_installed", lambda: True)
-    assert threads.configure_mxnet_cpu() == {} and threads.recorded_settings() == {}
+    clean_env.setattr(mxnet_cpu, "cuda_build_installed", lambda: True)
+    assert mxnet_cpu.configure() == {} and mxnet_cpu.recorded_settings() == {}
 
 
 def test_mxnet_imported_first_warns_with_the_remedy_and_sets_nothing(clean_env):
     clean_env.setitem(sys.modules, "mxnet", object())
     with pytest.warns(UserWarning, match="Import d2l_ext.mxnet first, or set MXNET_ENGINE_TYPE=NaiveEngine"):
-        assert threads.configure_mxnet_cpu() == {}
-    assert threads.recorded_settings() == {}
+        assert mxnet_cpu.configure() == {}
+    assert mxnet_cpu.recorded_settings() == {}
 
 
 def test_the_cuda_check_reads_the_installed_distribution():
-    assert threads.cuda_build_installed() is False  # this project pins the CPU wheel `mxnet`
+    assert mxnet_cpu.cuda_build_installed() is False  # this project pins the CPU wheel `mxnet`
 
 
 def test_a_runs_record_names_the_threading_in_effect(clean_env):
     clean_env.setenv("OMP_NUM_THREADS", "3")
-    assert json.loads(runinfo.describe())["threading"] == {"OMP_NUM_THREADS": "3"}
+    assert json.loads(machine.describe())["threading"] == {"OMP_NUM_THREADS": "3"}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mxnet") is None, reason="needs MXNet")
 def test_mxnet_itself_reports_the_engine_after_the_drop_in_import():
     code = "import d2l_ext.mxnet, mxnet; mxnet.np.ones(2).asnumpy()"
-    env = {k: v for k, v in os.environ.items() if k not in threads.RECORDED_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in mxnet_cpu.RECORDED_VARS}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "MXNet start using engine: NaiveEngine" in done.stderr
@@ -73,14 +75,15 @@ def test_mxnet_itself_reports_the_engine_after_the_drop_in_import():
 def test_cores_are_counted_where_the_os_cannot_give_an_affinity(monkeypatch):
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert threads.usable_cores() == 8
+    assert mxnet_cpu.usable_cores() == 8
 
 
 def test_a_cuda_wheels_dist_info_beside_the_package_marks_a_cuda_build(tmp_path, monkeypatch):
     (tmp_path / "mxnet").mkdir()
-    spec = importlib.util.spec_from_file_location("mxnet", tmp_path / "mxnet" / "__init__.py",
-                                                  submodule_search_locations=[str(tmp_path / "mxnet")])
-    monkeypatch.setattr(threads.importlib.util, "find_spec", lambda name: spec)
-    assert threads.cuda_build_installed() is False
+    spec = importlib.util.spec_from_file_location(
+        "mxnet", tmp_path / "mxnet" / "__init__.py", submodule_search_locations=[str(tmp_path / "mxnet")]
+    )
+    monkeypatch.setattr(mxnet_cpu.importlib.util, "find_spec", lambda name: spec)
+    assert mxnet_cpu.cuda_build_installed() is False
     (tmp_path / "mxnet_cu112-1.9.1.dist-info").mkdir()
-    assert threads.cuda_build_installed() is True
+    assert mxnet_cpu.cuda_build_installed() is True

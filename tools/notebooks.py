@@ -1,12 +1,14 @@
 """Build the three chapter notebooks from notebooks/lr-scheduler.md, keeping outputs of unchanged cells."""
+
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
 
-from d2l_ext import chapter
-from d2l_ext.data import ENV_QUICK, ENV_DIR
+from d2l_ext.data import ENV_DIR, ENV_QUICK
+from d2l_ext.files import write_atomic
+from tools import chapter
 
 NOTEBOOK_DIR = chapter.CHAPTER.parent
 NOTEBOOK_NAME = "lr-scheduler-{tab}.ipynb"
@@ -23,9 +25,10 @@ INTRO = """\
 > notebook on a 2-core CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
 > `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
 TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
-    "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core (MXNet's default takes half the"
-             "\n> cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine` says so. README,"
-             "\n> \"MXNet on a CPU\", explains it; setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself overrides it.",
+    "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core (MXNet's default takes"
+    "\n> half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine` says so"
+    "\n> (`d2l_ext/mxnet_cpu.py` says why); setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself"
+    "\n> overrides it.",
 }
 
 
@@ -36,9 +39,14 @@ def notebook_path(tab):
 
 def intro_cell(tab):
     """The one added cell: what this notebook is and how to run it."""
-    text = INTRO.format(title=f"Learning-rate scheduling ({tab})", tab=tab,
-                        module=chapter.D2L_MODULE[tab], quick=ENV_QUICK, data_dir=ENV_DIR,
-                        note=TAB_NOTES.get(tab, ""))
+    text = INTRO.format(
+        title=f"Learning-rate scheduling ({tab})",
+        tab=tab,
+        module=chapter.D2L_MODULE[tab],
+        quick=ENV_QUICK,
+        data_dir=ENV_DIR,
+        note=TAB_NOTES.get(tab, ""),
+    )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = INTRO_ID
     return cell
@@ -84,12 +92,10 @@ def read(path):
     return nbformat.read(path, as_version=4) if Path(path).exists() else None
 
 
-def write_atomic(nb, path):
-    """Validate and write a notebook through a temporary file, then rename."""
+def write(nb, path):
+    """Validate a notebook and write it atomically."""
     nbformat.validate(nb)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    nbformat.write(nb, tmp)
-    tmp.replace(path)
+    write_atomic(path, nbformat.writes(nb) + "\n")
 
 
 def shape(nb):
@@ -104,8 +110,7 @@ def drift(tab, cells):
     if have is None:
         return [f"{path}: missing"]
     want, got = shape(build(tab, cells)), shape(have)
-    problems = [f"{path}: cell {i} differs from the chapter"
-                for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    problems = [f"{path}: cell {i} differs from the chapter" for i, (a, b) in enumerate(zip(got, want)) if a != b]
     if len(got) != len(want):
         problems.append(f"{path}: {len(got)} cells, the chapter gives {len(want)}")
     return problems
@@ -116,7 +121,7 @@ def generate():
     cells = chapter.read_chapter()
     for tab in chapter.TABS:
         path = notebook_path(tab)
-        write_atomic(build(tab, cells, read(path)), path)
+        write(build(tab, cells, read(path)), path)
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
 

@@ -1,4 +1,5 @@
 """The pinned pip requirements, read from environment.yml's pip section (framework-free, no YAML library)."""
+
 import re
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ def pins(path=ENVIRONMENT):
         raise ValueError(f"{path}: no `- pip:` section")
     indent = len(PIP_SECTION.match(lines[start])["indent"])
     found = {}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.strip() and len(line) - len(line.lstrip()) <= indent:
             break
         match = PIN.match(line)

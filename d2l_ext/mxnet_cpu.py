@@ -1,4 +1,5 @@
 """MXNet's CPU threading, set before MXNet loads: every core, one OpenMP team (framework-free)."""
+
 import importlib.util
 import os
 import sys
@@ -9,8 +10,8 @@ from pathlib import Path
 # a 2-core laptop trains on one. More threads alone do not pay: under the default threaded engine the worker
 # thread and the main thread (each float()/asnumpy() of the chapter's loop) hold an OpenMP team each, more
 # threads than cores, and libgomp then cuts its spin-wait, so the team sleeps between the many small ops.
-# NaiveEngine runs each op on the calling thread: one team, all cores busy. README "MXNet on a CPU" has the
-# measurements. A CUDA build keeps MXNet's defaults: there the asynchronous engine is what keeps a GPU fed.
+# NaiveEngine runs each op on the calling thread: one team, all cores busy (measurements: benchmarks/README.md,
+# "MXNet on a CPU"). A CUDA build keeps MXNet's defaults: there the asynchronous engine is what keeps a GPU fed.
 ENGINE_VAR, ENGINE = "MXNET_ENGINE_TYPE", "NaiveEngine"
 THREADS_VAR = "MXNET_OMP_MAX_THREADS"
 USER_THREAD_VARS = ("OMP_NUM_THREADS", THREADS_VAR)  # either one set by the user: MXNet's count is theirs
@@ -39,15 +40,19 @@ def wanted_settings(environ, cores):
     return {var: value for var, value in wanted.items() if var not in environ}
 
 
-def configure_mxnet_cpu():
+def configure():
     """Before MXNet is imported: NaiveEngine on every core (CPU builds only); return what was set."""
     if cuda_build_installed():
         return {}
     wanted = wanted_settings(os.environ, usable_cores())
     if wanted and "mxnet" in sys.modules:
-        warnings.warn("mxnet was imported before d2l_ext, so it keeps its defaults (half the cores on x86). "
-                      "Import d2l_ext.mxnet first, or set " + " ".join(f"{k}={v}" for k, v in wanted.items())
-                      + " before starting Python.", stacklevel=2)
+        warnings.warn(
+            "mxnet was imported before d2l_ext, so it keeps its defaults (half the cores on x86). "
+            "Import d2l_ext.mxnet first, or set "
+            + " ".join(f"{k}={v}" for k, v in wanted.items())
+            + " before starting Python.",
+            stacklevel=2,
+        )
         return {}
     os.environ.update(wanted)
     return wanted

@@ -1,0 +1,86 @@
+"""The house: d2l_ext imports only itself and the frameworks, files stay small, and the package installs alone."""
+
+import ast
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 300  # a file a reader can hold in their head
+# folder -> the project folders its code must not import (imports point one way: benchmarks -> tools -> d2l_ext)
+MUST_NOT_IMPORT = {"d2l_ext": {"tools", "benchmarks", "tests"}, "tools": {"benchmarks", "tests"}}
+DROP_INS = "from d2l_ext import mxnet, torch, tensorflow"
+
+
+def python_files(*folders):
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
+
+
+def imported_top_levels(path):
+    """The top-level package of every module a file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("folder", MUST_NOT_IMPORT)
+def test_imports_point_one_way(folder):
+    wrong = {
+        str(p.relative_to(ROOT)): sorted(imported_top_levels(p) & MUST_NOT_IMPORT[folder]) for p in python_files(folder)
+    }
+    assert {path: names for path, names in wrong.items() if names} == {}
+
+
+def test_no_python_file_is_over_the_line_budget():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in python_files("d2l_ext", "tools", "benchmarks", "tests")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def test_the_tested_environment_satisfies_every_dependency_range_in_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    ranges = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    unmet = [
+        f"{r} (installed {v})"
+        for r in map(Requirement, ranges)
+        if (v := importlib.metadata.version(r.name)) not in r.specifier
+    ]
+    assert unmet == []
+
+
+def pip(*args):
+    subprocess.run([sys.executable, "-m", "pip", *args, "-q"], check=True, capture_output=True)
+
+
+def test_the_wheel_holds_d2l_ext_alone_and_its_drop_ins_import_without_the_repository(tmp_path):
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ and egg-info behind
+    shutil.copytree(ROOT / "d2l_ext", source / "d2l_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source))
+    (wheel,) = tmp_path.glob("d2l_ext-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names if ".dist-info/" not in n} == {"d2l_ext"}
+    assert "d2l_ext/fast/pytorch.py" in names
+    site = tmp_path / "site"
+    pip("install", "--no-deps", "--target", str(site), str(wheel))
+    code = f"import d2l_ext; {DROP_INS}; print(d2l_ext.__file__)"
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == str(site / "d2l_ext" / "__init__.py")
