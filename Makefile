@@ -78,8 +78,9 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
 
+# on 127.0.0.1 with a token; as root (containers, class servers) jupyter needs --allow-root. LAB_FLAGS: yours.
 lab: $(STAMP) data
-	cd notebooks && jupyter lab
+	cd notebooks && jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,6 +9,8 @@ per group of up to 4 parameters and on every read of `trainer.learning_rate`; ea
 """
 
 import functools
+import math
+from numbers import Real
 
 
 def _checked(schedule):
@@ -16,6 +18,14 @@ def _checked(schedule):
     if not callable(schedule):
         raise TypeError(f"schedule={schedule!r}: must be a callable step -> learning rate")
     return schedule
+
+
+def rate(schedule, step):
+    """schedule(step) as a float, if it is a rate a framework can train with (a finite number >= 0)."""
+    value = schedule(step)
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{schedule!r} gave {value!r} at step {step}: a learning rate must be a finite number >= 0")
+    return float(value)
 
 
 @functools.lru_cache(maxsize=None)
@@ -31,7 +41,7 @@ def _torch_class():
             super().__init__(optimizer)
 
         def get_lr(self):
-            return [float(self.schedule(self.last_epoch))] * len(self.optimizer.param_groups)
+            return [rate(self.schedule, self.last_epoch)] * len(self.optimizer.param_groups)
 
     return ScheduleLR
 
@@ -54,7 +64,7 @@ def _keras_class():
             self.schedule = schedule
 
         def __call__(self, step):
-            lr = tf.py_function(lambda k: float(self.schedule(int(k))), [step], tf.float32)
+            lr = tf.py_function(lambda k: rate(self.schedule, int(k)), [step], tf.float32)
             lr.set_shape(())
             return lr
 
@@ -75,7 +85,7 @@ def to_keras_callback(schedule, verbose=0):
     import tensorflow as tf
 
     schedule = _checked(schedule)
-    return tf.keras.callbacks.LearningRateScheduler(lambda epoch, lr: float(schedule(epoch)), verbose=verbose)
+    return tf.keras.callbacks.LearningRateScheduler(lambda epoch, lr: rate(schedule, epoch), verbose=verbose)
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,7 +109,7 @@ def _mxnet_class():
             super().__setattr__(name, value)
 
         def __call__(self, num_update):
-            return float(self.schedule(num_update))
+            return rate(self.schedule, num_update)
 
     return ScheduleAsMXNet
 

@@ -174,3 +174,56 @@ def test_to_keras_schedule_is_called_once_at_optimizer_creation_then_once_per_up
     for _ in range(3):
         optimizer.apply_gradients([(tf.constant(1.0), weight)])
     assert calls == [0, 0, 1, 2]  # a stateful chapter class would be one call ahead
+
+
+# ---- a rate no framework can train with is refused, naming the schedule and the step ----
+class Broken:
+    """A schedule that gives `bad` from step 2 on."""
+
+    def __init__(self, bad):
+        self.bad = bad
+
+    def __call__(self, step):
+        return 0.1 if step < 2 else self.bad
+
+    def __repr__(self):
+        return f"Broken({self.bad!r})"
+
+
+BAD_RATES = [float("nan"), float("inf"), -0.1, "0.1", None]
+REFUSED = r"Broken\(.*\) gave .* at step 2: a learning rate must be a finite number >= 0"
+
+
+@pytest.mark.parametrize("bad", BAD_RATES, ids=repr)
+def test_to_torch_refuses_a_bad_rate(torch, bad):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = adapters.to_torch(Broken(bad), optimizer)
+    scheduler.step()
+    with pytest.raises(ValueError, match=REFUSED):
+        scheduler.step()
+
+
+@pytest.mark.parametrize("bad", BAD_RATES, ids=repr)
+def test_to_mxnet_refuses_a_bad_rate(mx, bad):
+    scheduler = adapters.to_mxnet(Broken(bad))
+    assert scheduler(1) == 0.1
+    with pytest.raises(ValueError, match=REFUSED):
+        scheduler(2)
+
+
+@pytest.mark.parametrize("bad", BAD_RATES, ids=repr)
+def test_to_keras_callback_refuses_a_bad_rate(tf, bad):
+    model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+    model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=1.0), loss="mse")
+    with pytest.raises(ValueError, match=REFUSED):
+        model.fit(
+            tf.ones((4, 2)), tf.ones((4, 1)), epochs=3, verbose=0, callbacks=[adapters.to_keras_callback(Broken(bad))]
+        )
+
+
+@pytest.mark.parametrize("bad", BAD_RATES, ids=repr)
+def test_to_keras_schedule_refuses_a_bad_rate(tf, bad):
+    schedule = adapters.to_keras_schedule(Broken(bad))
+    assert float(schedule(1)) == pytest.approx(0.1)
+    with pytest.raises(Exception, match=REFUSED):  # raised inside tf.py_function: TensorFlow re-raises it as its own
+        schedule(2)

@@ -1,8 +1,17 @@
 """`make run` writes a notebook only after a clean run, with run metadata; a failure leaves it untouched."""
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
+import pytest
 
 from tools import execute
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def notebook(tmp_path, *sources):
@@ -20,7 +29,6 @@ def test_a_failing_cell_leaves_the_notebook_untouched_and_is_reported(tmp_path):
     assert execute.run(path, log=lambda *a, **k: log.append(" ".join(map(str, a)))) is False
     assert path.read_bytes() == before
     assert any("FAILED at cell 2/3" in line and "ZeroDivisionError" in line for line in log)
-    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_a_clean_run_writes_outputs_and_what_ran_it(tmp_path):
@@ -30,3 +38,42 @@ def test_a_clean_run_writes_outputs_and_what_ran_it(tmp_path):
     assert nb.cells[0].outputs[0]["text"] == "42\n"
     info = nb.metadata[execute.METADATA_KEY]["execution"]
     assert info["device"] and info["versions"]["numpy"] and info["wall_time_s"] > 0 and "date" in info
+    assert [p.name for p in tmp_path.iterdir()] == ["small.ipynb"]  # written through a temporary, renamed
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_an_interrupted_run_says_where_writes_nothing_and_leaves_no_kernel(tmp_path, signum):
+    path = notebook(tmp_path, "print('first')", "import time; time.sleep(30)", "print('never')")
+    before = path.read_bytes()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.execute", str(path)],
+        cwd=ROOT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    seen = ""
+    while "cell 2/3" not in seen:  # the progress line ends only when its cell does: read it as it comes
+        seen += process.stdout.read(1) or pytest.fail(f"the run ended before cell 2: {seen}")
+    kernel_pid, connection_file = kernel_of(process.pid)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "[small.ipynb] interrupted at cell 2/3: nothing written, the notebook is as it was" in err
+    assert "Traceback" not in err and path.read_bytes() == before
+    assert not Path(connection_file).exists(), "the kernel's connection file (its signing key) is removed"
+    assert not Path(f"/proc/{kernel_pid}").exists(), "the kernel process has ended"
+
+
+def kernel_of(pid):
+    """(pid, connection file) of the kernel process started by process `pid`."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                args = (stat.parent / "cmdline").read_bytes().decode().split("\0")
+                if "-f" in args:
+                    return int(stat.parent.name), args[args.index("-f") + 1]
+        except OSError:
+            pass
+    raise AssertionError(f"no kernel process under {pid}")

@@ -2,6 +2,7 @@
 
 import ast
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -15,8 +16,14 @@ from d2l_ext.data import quick_mode
 from tools import notebooks
 
 KERNEL = "python3"
+# the kernel's own log (a TCP warning at start, a traceback when stopped mid-cell) is not the notebook's output
+KERNEL_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 PROBE = "__import__('d2l_ext.machine').machine.describe()"  # asked of the kernel after the last cell
 METADATA_KEY = "d2l_ext"
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during a run; the message says where, and that nothing was written."""
 
 
 def first_line(source):
@@ -38,20 +45,29 @@ def run(path, log=print):
     """Execute one notebook top to bottom; on success write it with run metadata, else leave it as is."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=None, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=None,
+        kernel_name=KERNEL,
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=KERNEL_QUIET,
+    )
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    start = time.monotonic()
-    with client.setup_kernel():
-        for n, index in enumerate(code, 1):
-            cell_start = time.monotonic()
-            log(f"[{path.name}] cell {n}/{len(code)}: {first_line(nb.cells[index].source)}", end="", flush=True)
-            try:
-                client.execute_cell(nb.cells[index], index)
-            except CellExecutionError as e:
-                log(f"\n[{path.name}] FAILED at cell {n}/{len(code)} (notebook left unchanged):\n{e}")
-                return False
-            log(f"  ({time.monotonic() - cell_start:.1f} s, total {time.monotonic() - start:.0f} s)")
-        info = probe(client)
+    start, where = time.monotonic(), "while starting the kernel"
+    try:
+        with client.setup_kernel():  # on any exit, Ctrl-C included, it shuts the kernel down and removes its files
+            for n, index in enumerate(code, 1):
+                cell_start, where = time.monotonic(), f"at cell {n}/{len(code)}"
+                log(f"[{path.name}] cell {n}/{len(code)}: {first_line(nb.cells[index].source)}", end="", flush=True)
+                try:
+                    client.execute_cell(nb.cells[index], index)
+                except CellExecutionError as e:
+                    log(f"\n[{path.name}] FAILED at cell {n}/{len(code)} (notebook left unchanged):\n{e}")
+                    return False
+                log(f"  ({time.monotonic() - cell_start:.1f} s, total {time.monotonic() - start:.0f} s)")
+            info = probe(client)
+    except KeyboardInterrupt:
+        raise Interrupted(f"[{path.name}] interrupted {where}: nothing written, the notebook is as it was") from None
     info.update(wall_time_s=round(time.monotonic() - start, 1), quick_mode=quick_mode())
     nb.metadata[METADATA_KEY] = {"execution": info}
     notebooks.write(nb, path)
@@ -60,9 +76,14 @@ def run(path, log=print):
 
 
 def main(paths):
-    """Run each notebook given (default: all three); exit 1 if any failed."""
+    """Run each notebook given (default: all three); exit 1 if any failed, 130 when interrupted."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM ends a run as Ctrl-C does
     paths = paths or [notebooks.notebook_path(tab) for tab in notebooks.chapter.TABS]
-    results = [run(p) for p in paths]
+    try:
+        results = [run(p) for p in paths]
+    except Interrupted as e:
+        print(f"\n{e}", file=sys.stderr)
+        return 130
     return 0 if all(results) else 1
 
 
