@@ -3,9 +3,11 @@
 import functools
 import gzip
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,10 @@ ENV_QUICK = "D2L_EXT_QUICK"  # "1": serve the fixed class-balanced subset (class
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")  # apt-get install dataset-fashion-mnist
 D2L_DIR = Path("../data/FashionMNIST/raw")  # d2l/torchvision layout, relative to the notebook
 KERAS_DIR = Path("~/.keras/datasets/fashion-mnist")  # Keras cache; downloads land here
-URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"  # Keras' mirror: the same four .gz files
 DOWNLOAD_TIMEOUT_S = 30
+MAX_DOWNLOAD_BYTES = 40 * 2**20  # the largest file, train-images .gz, is 26 MB
+MAX_CONTENT_BYTES = 64 * 2**20  # ... and 47 MB decompressed
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 ROWS = COLS = 28
@@ -73,12 +77,41 @@ def search_dirs():
     return dirs + [D2L_DIR, DEBIAN_DIR, KERAS_DIR.expanduser()]
 
 
+def denied(path, error):
+    """The DataError for a file or folder this user may not read."""
+    return DataError(
+        f"cannot read {path} (permission denied): ask its owner for read access, or set {ENV_DIR} "
+        f"to a folder of your own holding the four files. ({error})"
+    )
+
+
 def file_in(folder, name):
     """The raw or gzipped copy of `name` in `folder`, or None."""
     for candidate in (Path(folder) / name, Path(folder) / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except PermissionError as e:
+            raise denied(folder, e) from e
     return None
+
+
+def explicit_dir():
+    """The folder FASHION_MNIST_DIR names, if set: used as it is or refused, never passed over."""
+    raw = os.environ.get(ENV_DIR)
+    if not raw:
+        return None
+    folder = Path(raw).expanduser()
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(
+            f"{ENV_DIR}={raw}: {folder} {problem}. Point it at the folder holding the four files, "
+            f"or unset it to use the default places."
+        )
+    missing = [name for name, _, _ in FILES.values() if file_in(folder, name) is None]
+    if missing:
+        raise DataError(f"{ENV_DIR}={raw}: {folder} has no file {', '.join(missing)} (raw or .gz). {HOW_TO_GET}")
+    return folder
 
 
 def find_dir(dirs=None):
@@ -97,6 +130,8 @@ def read_bytes(path):
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
+    except PermissionError as e:
+        raise denied(path, e) from e
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise DataError(
             f"{path}: cannot be read ({e}); the file is truncated or corrupt. Delete it and get it again. {HOW_TO_GET}"
@@ -137,27 +172,54 @@ def read_labels(path, count):
     return labels
 
 
-def download(folder, url=URL, timeout=DOWNLOAD_TIMEOUT_S):
-    """Fetch the four .gz files into `folder`, each checked by SHA-256 before it is written."""
-    folder = Path(folder)
+def gunzip_sha256(payload):
+    """SHA-256 of a gzip payload's content; None unless it is one whole gzip stream of at most MAX_CONTENT_BYTES."""
+    inflate = zlib.decompressobj(wbits=31)  # 31: the gzip wrapper
+    try:
+        content = inflate.decompress(payload, MAX_CONTENT_BYTES + 1)
+    except zlib.error:
+        return None
+    whole = inflate.eof and not inflate.unused_data and len(content) <= MAX_CONTENT_BYTES
+    return hashlib.sha256(content).hexdigest() if whole else None
+
+
+def fetch(address, timeout):
+    """The bytes at `address`, at most MAX_DOWNLOAD_BYTES; a transfer that breaks off is a DataError."""
+    try:
+        with urllib.request.urlopen(address, timeout=timeout) as response:
+            payload = response.read(MAX_DOWNLOAD_BYTES + 1)
+    except urllib.error.HTTPError as e:
+        raise DataError(f"{address}: the server answered {e.code} {e.reason}; nothing was written.") from e
+    except http.client.HTTPException as e:
+        raise DataError(f"{address}: the transfer broke off ({e!r}); nothing was written. Try again.") from e
+    if len(payload) > MAX_DOWNLOAD_BYTES:
+        raise DataError(
+            f"{address}: larger than {MAX_DOWNLOAD_BYTES} bytes, not a Fashion-MNIST file; nothing was written."
+        )
+    return payload
+
+
+def download(folder, url=None, timeout=DOWNLOAD_TIMEOUT_S):
+    """Fetch the four .gz files into `folder` (from URL unless given), each checked by SHA-256 before it is written;
+    a file already there is kept only when its content checks out."""
+    folder, url = Path(folder), URL if url is None else url
     for name, _, sha256 in FILES.values():
         target = folder / f"{name}.gz"
-        if target.is_file():
+        if target.is_file() and gunzip_sha256(target.read_bytes()) == sha256:
             continue
-        with urllib.request.urlopen(f"{url}{name}.gz", timeout=timeout) as response:
-            payload = response.read()
-        digest = hashlib.sha256(gzip.decompress(payload)).hexdigest()
+        address = f"{url}{name}.gz"
+        payload = fetch(address, timeout)
+        digest = gunzip_sha256(payload)
         if digest != sha256:
-            raise DataError(
-                f"{url}{name}.gz: SHA-256 of its content is {digest}, expected {sha256}; nothing was written."
-            )
+            found = "not one whole gzip stream" if digest is None else f"SHA-256 of its content is {digest}"
+            raise DataError(f"{address}: {found}, expected content SHA-256 {sha256}; nothing was written.")
         write_atomic(target, payload)
     return folder
 
 
 def locate():
-    """The folder with the four files: found locally, else downloaded into the Keras cache."""
-    found = find_dir()
+    """The folder with the four files: $FASHION_MNIST_DIR if set, else found locally, else downloaded."""
+    found = explicit_dir() or find_dir()
     if found is not None:
         return found
     try:

@@ -16,7 +16,7 @@ from d2l.mxnet import *  # noqa: E402,F401,F403  the deliberate re-export that m
 from mxnet import autograd, init, np, npx  # noqa: E402
 from mxnet import random as mx_random  # noqa: E402
 
-from d2l_ext import data, determinism  # noqa: E402
+from d2l_ext import data, determinism, series  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
 from d2l_ext.batches import BatchLoader  # noqa: E402
 from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
@@ -24,6 +24,7 @@ from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, a
 d2l = sys.modules[__name__]
 npx.set_np()
 determinism.seed_everything(mx_random.seed)
+series.register()
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):

@@ -3,18 +3,25 @@
 `from d2l_ext import tensorflow as d2l` gives everything `from d2l import tensorflow as d2l` gives.
 """
 
+import os
 import sys
 
-import tensorflow as tf
-from d2l import tensorflow as _d2l
-from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
+# Before TensorFlow loads: its C++ start-up log (oneDNN, "could not find cuda drivers", TensorRT, and TF 2.15's
+# spurious "Unable to register cuDNN factory" errors) differs from machine to machine and teaches nothing here;
+# 3 keeps it out of the notebooks (failures still raise). A value the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from d2l_ext import data, determinism
-from d2l_ext.animator import ThrottledAnimatorMixin
-from d2l_ext.schedulers import *  # noqa: F403  the chapter's schedulers, as d2l.<Name>
+import tensorflow as tf  # noqa: E402
+from d2l import tensorflow as _d2l  # noqa: E402
+from d2l.tensorflow import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
+
+from d2l_ext import data, determinism, series  # noqa: E402
+from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
+from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
 determinism.seed_everything(tf.random.set_seed)
+series.register()
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):

@@ -11,13 +11,14 @@ from d2l import torch as _d2l
 from d2l.torch import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 from torch.optim import lr_scheduler
 
-from d2l_ext import data, determinism
+from d2l_ext import data, determinism, series
 from d2l_ext.animator import ThrottledAnimatorMixin
 from d2l_ext.batches import BatchLoader
 from d2l_ext.schedulers import *  # noqa: F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
 determinism.seed_everything(torch.manual_seed)
+series.register()
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):

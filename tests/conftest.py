@@ -9,6 +9,17 @@ matplotlib.use("Agg")  # d2l's SVG display needs a Jupyter kernel; plain pytest 
 
 
 @pytest.fixture
+def real_data():
+    """The folder with the real Fashion-MNIST files; the test is skipped, saying so, where they are not installed."""
+    from d2l_ext import data
+
+    found = data.find_dir()
+    if found is None:
+        pytest.skip("needs the Fashion-MNIST files: make data (or set FASHION_MNIST_DIR)")
+    return found
+
+
+@pytest.fixture
 def no_data_env(monkeypatch, tmp_path):
     """An environment where no Fashion-MNIST folder is found: empty search path, home and cwd."""
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)

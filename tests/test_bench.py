@@ -15,7 +15,7 @@ def test_a_figure_is_ours_over_the_reference_with_both_times(capsys):
     assert "(4.00x faster)" in capsys.readouterr().out
 
 
-def test_the_reference_pipeline_reads_the_same_images_and_labels_as_ours(torch, tmp_path):
+def test_the_reference_pipeline_reads_the_same_images_and_labels_as_ours(torch, real_data, tmp_path):
     torchvision = pytest.importorskip("torchvision")
     work = bench.write_raw(tmp_path, quick=True)
     for split, train in (("train", True), ("test", False)):

@@ -1,40 +1,16 @@
-"""The Fashion-MNIST data layer: reading, checking, finding, downloading, and quick mode."""
+"""The Fashion-MNIST data layer: reading, checking, finding (an explicit folder is never passed over), quick mode."""
 
 import gzip
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from idx_files import idx_bytes, write_set  # the small valid sets shared with test_download.py
 
 from d2l_ext import data
-
-REAL = data.find_dir()
-needs_real_data = pytest.mark.skipif(REAL is None, reason="Fashion-MNIST not installed (make data)")
-
-
-def idx_bytes(array, magic):
-    """IDX bytes of a uint8 array: magic, dimensions, then the data."""
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
-
-def write_set(folder, n_train=20, n_test=10, gz=True):
-    """Four small, valid IDX files (n items each split) in `folder`; returns the arrays written."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for (split, kind), (name, _, _) in data.FILES.items():
-        n = n_train if split == "train" else n_test
-        if kind == "images":
-            array, magic = rng.integers(0, 256, (n, 28, 28)), data.IMAGE_MAGIC
-        else:
-            array, magic = np.arange(n) % 10, data.LABEL_MAGIC
-        payload = idx_bytes(array, magic)
-        path = folder / (f"{name}.gz" if gz else name)
-        path.write_bytes(gzip.compress(payload) if gz else payload)
-        arrays[(split, kind)] = array
-    return arrays
 
 
 @pytest.fixture
@@ -131,27 +107,6 @@ def test_missing_data_and_no_network_says_where_it_looked_and_how_to_fix(no_data
     assert not (no_data_env / "home").exists(), "nothing half-written is left behind"
 
 
-def test_download_verifies_sha256_and_writes_atomically(tmp_path, monkeypatch):
-    source = tmp_path / "upstream"
-    arrays = write_set(source)
-    hashes = {
-        key: hashlib.sha256(gzip.decompress((source / f"{name}.gz").read_bytes())).hexdigest()
-        for key, (name, _, _) in data.FILES.items()
-    }
-    monkeypatch.setattr(data, "FILES", {key: (name, n, hashes[key]) for key, (name, n, _) in data.FILES.items()})
-    cache = data.download(tmp_path / "cache", url=source.as_uri() + "/")
-    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n, _, _ in data.FILES.values())
-    assert np.array_equal(data.read_labels(cache / "t10k-labels-idx1-ubyte.gz", 10), arrays[("test", "labels")])
-
-
-def test_download_with_wrong_hash_writes_nothing(tmp_path):
-    source = tmp_path / "upstream"
-    write_set(source)  # not the real data, so the pinned SHA-256 values cannot match
-    with pytest.raises(data.DataError, match="SHA-256 of its content"):
-        data.download(tmp_path / "cache", url=source.as_uri() + "/")
-    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
-
-
 def test_quick_indices_take_the_first_n_of_each_class_in_order():
     labels = np.array([3, 1, 3, 0, 1, 3] + list(range(10)))
     picked = data.quick_indices(labels, 1)
@@ -169,13 +124,12 @@ def test_quick_mode_variable_is_checked(monkeypatch):
         data.quick_mode()
 
 
-@needs_real_data
-def test_real_data_matches_the_pinned_hashes():
+def test_real_data_matches_the_pinned_hashes(real_data):
     for name, _, sha256 in data.FILES.values():
-        assert hashlib.sha256(data.read_bytes(data.file_in(REAL, name))).hexdigest() == sha256
+        assert hashlib.sha256(data.read_bytes(data.file_in(real_data, name))).hexdigest() == sha256
 
 
-@needs_real_data
+@pytest.mark.usefixtures("real_data")
 @pytest.mark.parametrize("split,per_class", sorted(data.QUICK_PER_CLASS.items()))
 def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
     images, labels = data.load_split(split, quick=True)
@@ -188,8 +142,6 @@ def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
 
 
 def test_import_d2l_ext_loads_no_framework():
-    import subprocess
-    import sys
 
     code = (
         "import sys, d2l_ext, d2l_ext.data, d2l_ext.schedulers, d2l_ext.files, d2l_ext.machine, d2l_ext.batches; "
@@ -203,3 +155,59 @@ def test_import_d2l_ext_loads_no_framework():
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert out.stdout.strip() == "[]"
+
+
+# ---- an explicit FASHION_MNIST_DIR is used or refused, never passed over ----
+@pytest.mark.parametrize(
+    "make,problem",
+    [
+        (lambda folder: None, "does not exist"),
+        (lambda folder: folder.write_text("not a folder"), "is not a folder"),
+        (
+            lambda folder: write_set(folder) and (folder / "train-labels-idx1-ubyte.gz").unlink(),
+            "has no file train-labels-idx1-ubyte",
+        ),
+        (
+            lambda folder: (
+                write_set(folder)
+                and (folder / "t10k-images-idx3-ubyte.gz").unlink()
+                or (folder / "t10k-images-idx3-ubyte").mkdir()
+            ),
+            "has no file t10k-images-idx3-ubyte",
+        ),
+    ],
+    ids=["missing", "a file", "a file missing", "a folder where a file should be"],
+)
+def test_an_explicit_folder_that_cannot_serve_is_refused_naming_it(tmp_path, monkeypatch, make, problem):
+    folder = tmp_path / "mine"
+    make(folder)
+    monkeypatch.setenv(data.ENV_DIR, str(folder))
+    with pytest.raises(data.DataError, match=f"FASHION_MNIST_DIR={folder}: .*{problem}"):
+        data.locate()
+
+
+# ---- permission problems say so, for files and folders ----
+# Simulated (the session and CI run as root, which reads anything): the OS's PermissionError where it would rise.
+def test_an_unreadable_file_says_permission_denied_with_its_path(tmp_path, monkeypatch):
+    write_set(tmp_path)
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+
+    def refuse(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(data.gzip, "open", refuse)
+    with pytest.raises(data.DataError, match=rf"^cannot read {path} \(permission denied\)"):
+        data.read_labels(path, 10)
+
+
+def test_an_unreadable_folder_says_permission_denied_with_its_path(tmp_path, monkeypatch):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data.Path, "is_file", refuse)
+    monkeypatch.setenv(data.ENV_DIR, str(folder))
+    with pytest.raises(data.DataError, match=rf"^cannot read {folder} \(permission denied\)"):
+        data.locate()

@@ -47,7 +47,7 @@ def test_a_graph_on_a_cpu_is_refused_with_the_remedy(torch, fast):
         fast.resolve_mode("fast", torch.device("cpu"))
 
 
-def test_a_quick_run_writes_its_results_and_figure(torch, tmp_path, monkeypatch):
+def test_a_quick_run_writes_its_results_and_figure(torch, real_data, tmp_path, monkeypatch):
     from d2l_ext.fast import runner as run
 
     monkeypatch.delenv("D2L_EXT_QUICK", raising=False)
@@ -69,7 +69,7 @@ def test_mode_is_refused_for_other_frameworks(capsys):
 
 
 @pytest.mark.parametrize("together", [(), ("constant", "cosine")], ids=["one run", "two runs together"])
-def test_graph_replays_compute_what_the_step_computes_eagerly(torch, fast, monkeypatch, together):
+def test_graph_replays_compute_what_the_step_computes_eagerly(torch, real_data, fast, monkeypatch, together):
     if not torch.cuda.is_available():
         pytest.skip("CUDA graphs need a CUDA device")
     monkeypatch.setenv("D2L_EXT_QUICK", "1")
@@ -95,7 +95,7 @@ def test_graph_replays_compute_what_the_step_computes_eagerly(torch, fast, monke
         torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
 
 
-def test_runs_trained_together_match_the_same_runs_trained_alone(torch, fast, monkeypatch):
+def test_runs_trained_together_match_the_same_runs_trained_alone(torch, real_data, fast, monkeypatch):
     monkeypatch.setenv("D2L_EXT_QUICK", "1")
     runs = ("constant", "square_root", "cosine_warmup")  # lr <= 0.3: piecewise's 0.5 turns float noise chaotic
     alone = fast.Trainer(256, mode="eager")
@@ -112,7 +112,7 @@ def test_runs_trained_together_match_the_same_runs_trained_alone(torch, fast, mo
             assert ours["test_acc"] == pytest.approx(theirs["test_acc"], abs=0.03)
 
 
-def test_a_together_run_counts_its_shared_epochs_once(torch, tmp_path, monkeypatch):
+def test_a_together_run_counts_its_shared_epochs_once(torch, real_data, tmp_path, monkeypatch):
     from d2l_ext.fast import runner as run
 
     monkeypatch.delenv("D2L_EXT_QUICK", raising=False)

@@ -8,7 +8,7 @@ import pytest
 
 from d2l_ext import data, schedulers
 
-pytestmark = pytest.mark.skipif(data.find_dir() is None, reason="Fashion-MNIST not installed (make data)")
+pytestmark = pytest.mark.usefixtures("real_data")
 BATCH = 256
 # tab -> (d2l_ext module, image dtype, label dtype, image shape of a batch)
 CONTRACT = {

@@ -1,23 +1,59 @@
-"""`make test`'s nbval settings compare outputs strictly: a changed result fails, a figure's SVG does not."""
+"""`make test`'s nbval settings catch regressions: a changed printed value, a changed schedule (through the plotted
+numbers d2l_ext.series adds to each figure), a changed stored value, and a training outside its band all fail,
+naming the cell; a figure's SVG, whose ids change from run to run, is not compared."""
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+from d2l_ext import series
+from tools import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 # the options `make test-notebooks` uses: pyproject.toml's, read from the repository root
 PROJECT_OPTIONS = ["-c", str(ROOT / "pyproject.toml"), f"--rootdir={ROOT}"]
 
 
+def run_nbval(path, quick=False):
+    """nbval's run on a notebook, with the options `make test-notebooks` uses (quick mode: the bands too)."""
+    command = [sys.executable, "-m", "pytest", "-q", *PROJECT_OPTIONS, str(path)]
+    env = {**os.environ, "D2L_EXT_QUICK": "1" if quick else "0"}
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
 def nbval(tmp_path, source, outputs):
-    """nbval's run (as `make test` runs it) on a one-cell notebook with the given stored outputs."""
+    """nbval's run on a one-cell notebook with the given stored outputs."""
     cell = nbformat.v4.new_code_cell(source, outputs=outputs, execution_count=1)
     path = tmp_path / "one.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
-    command = [sys.executable, "-m", "pytest", "-q", *PROJECT_OPTIONS, str(path)]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return run_nbval(path)
+
+
+def pytorch_cells(*ids):
+    """Copies of the committed PyTorch notebook's cells, by id, with their stored outputs."""
+    cells = {c.id: c for c in notebooks.read(notebooks.notebook_path("pytorch")).cells}
+    return [nbformat.from_dict(cells[i]) for i in ids]
+
+
+def excerpt(tmp_path, cells):
+    """A notebook of the given cells, named as the PyTorch notebook (bands are looked up by name and cell id)."""
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=notebooks.read(notebooks.notebook_path("pytorch")).metadata)
+    path = tmp_path / notebooks.notebook_path("pytorch").name
+    nbformat.write(nb, path)
+    return path
+
+
+def square_root_plot(tmp_path, mutate=lambda cells: None):
+    """The imports cell, `num_epochs = 30`, the chapter's SquareRootScheduler and its plot, then `mutate`."""
+    imports, scheduler, plot = pytorch_cells("cell-02", "cell-08", "cell-10")
+    cells = [imports, nbformat.v4.new_code_cell("num_epochs = 30"), scheduler, plot]
+    mutate(cells)
+    return excerpt(tmp_path, cells)
 
 
 def stdout(text):
@@ -41,3 +77,77 @@ def test_a_figures_svg_is_not_compared(tmp_path):
     source = "display({'image/svg+xml': '<svg>new</svg>', 'text/plain': 'x'}, raw=True)"
     done = nbval(tmp_path, source, [svg])
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.usefixtures("real_data")
+def test_the_chapters_schedule_plot_passes_as_committed(tmp_path):
+    done = run_nbval(square_root_plot(tmp_path), quick=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+@pytest.mark.usefixtures("real_data")
+def test_a_changed_schedule_fails_at_its_plot_through_the_plotted_numbers(tmp_path):
+    def steeper(cells):
+        cells[2].source = cells[2].source.replace("pow(num_update + 1.0, -0.5)", "pow(num_update + 1.0, -0.9)")
+
+    done = run_nbval(square_root_plot(tmp_path, steeper), quick=True)
+    assert done.returncode == 1 and "1 failed, 3 passed" in done.stdout, done.stdout[-3000:]
+    assert "Cell 3: Cell outputs differ" in done.stdout and f"mismatch '{series.MIME}'" in done.stdout
+
+
+@pytest.mark.usefixtures("real_data")
+def test_a_changed_stored_value_fails_at_its_plot(tmp_path):
+    def edited(cells):
+        (figure,) = [o for o in cells[3].outputs if series.MIME in o.get("data", {})]
+        figure.data[series.MIME]["axes"][0]["lines"][0]["y"][3] = 0.051  # stored 0.05
+
+    done = run_nbval(square_root_plot(tmp_path, edited), quick=True)
+    assert done.returncode == 1 and "Cell 3: Cell outputs differ" in done.stdout, done.stdout[-3000:]
+    assert f"mismatch '{series.MIME}'" in done.stdout
+
+
+TRAINING_MUTATIONS = {  # name -> (cell edited, old text, new text)
+    "wrong labels": (
+        "cell-02",
+        "batch_size=batch_size)\n",
+        "batch_size=batch_size)\ntrain_iter.y = train_iter.y[torch.randperm(len(train_iter.y))]\n",
+    ),
+    "no learning (lr 0)": ("cell-04", "lr, num_epochs = 0.3, 30", "lr, num_epochs = 0.0, 30"),
+}
+
+
+@pytest.mark.usefixtures("real_data")
+@pytest.mark.parametrize("mutation", TRAINING_MUTATIONS)
+def test_a_training_that_learns_nothing_fails_its_band(tmp_path, mutation):
+    cell_id, old, new = TRAINING_MUTATIONS[mutation]
+    cells = pytorch_cells("cell-02", "cell-04")
+    edited = next(c for c in cells if c.id == cell_id)
+    assert old in edited.source
+    edited.source = edited.source.replace(old, new)
+    done = run_nbval(excerpt(tmp_path, cells), quick=True)
+    assert done.returncode == 1 and "1 failed, 1 passed" in done.stdout, done.stdout[-3000:]
+    assert re.search(r"constant: .*test_acc 0\.\d+ outside \[", done.stdout), done.stdout[-3000:]
+
+
+def stderr(text):
+    return [nbformat.v4.new_output("stream", name="stderr", text=text)]
+
+
+def test_a_framework_log_line_is_not_compared_wherever_it_lands(tmp_path):
+    stored = stderr("[08:46:18] ../src/engine/engine.cc:54: MXNet start using engine: NaiveEngine\n")
+    done = nbval(tmp_path, "x = 1", stored)  # this run writes no log line at all
+    assert done.returncode == 0, done.stdout
+
+
+WARN = "import warnings; warnings.warn('the rate is now 0.2', stacklevel=1)"
+
+
+def warning(rate, pid):
+    """The stderr of WARN as IPython writes it, from a kernel with process id `pid`."""
+    return stderr(f"/tmp/ipykernel_{pid}/3419243.py:1: UserWarning: the rate is now {rate}\n  {WARN}\n")
+
+
+def test_a_python_warning_on_stderr_is_compared_with_the_cells_temporary_file_sanitized(tmp_path):
+    assert nbval(tmp_path, WARN, warning(0.2, pid=12)).returncode == 0
+    done = nbval(tmp_path, WARN, warning(0.1, pid=12))
+    assert done.returncode == 1 and "mismatch 'stderr'" in done.stdout and "the rate is now 0.1" in done.stdout

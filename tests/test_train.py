@@ -6,7 +6,7 @@ import pytest
 
 from d2l_ext import data, determinism
 
-pytestmark = pytest.mark.skipif(data.find_dir() is None, reason="Fashion-MNIST not installed (make data)")
+pytestmark = pytest.mark.usefixtures("real_data")
 MIN_ACCURACY = 0.6  # after one quick epoch; chance is 0.1
 # One quick epoch at the chapter's batch size 256 is only 24 updates (test accuracy about 0.3): these tests take
 # more, smaller steps. The nets, losses and train functions are the chapter's, as generated into d2l_ext.

@@ -1,6 +1,6 @@
 """`python -m d2l_ext.fast`: the chapter's five runs as fast as the hardware allows, with a results JSON and figure.
 
-Same model (the chapter's own first cell, executed from notebooks/lr-scheduler.md), data, hyper-parameters
+Same model (the chapter's first cell, generated into d2l_ext/fast/<framework>.py), data, hyper-parameters
 and schedule clock per framework as the chapter; each schedule starts fresh (the notebooks' plotting cells
 advance the stateful schedulers before training; this runner does not).
 """

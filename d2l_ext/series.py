@@ -1,0 +1,65 @@
+"""A figure's plotted numbers as a second representation beside its image, so that nbval can compare them.
+
+IPython renders every displayed object in each registered format. `register()` adds one format, MIME, for
+matplotlib figures: the x and y values of every line, rounded to SIGNIFICANT_DIGITS. JupyterLab has no
+renderer for MIME and shows the SVG as before; nbval compares MIME like any other output (the SVG itself,
+whose ids change from run to run, is skipped).
+"""
+
+import math
+
+MIME = "application/vnd.d2l-ext.series+json"
+SIGNIFICANT_DIGITS = 6  # schedules are exact to far more; 6 digits hide float-order noise across machines
+
+
+def rounded(value):
+    """A number to SIGNIFICANT_DIGITS (NaN and infinities as strings: JSON has none)."""
+    value = float(value)
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(value) else str(value)
+
+
+def figure_series(fig):
+    """Per axes: its labels and each line's label (None when unlabelled), x and y values (rounded)."""
+    return {
+        "axes": [
+            {
+                "xlabel": ax.get_xlabel(),
+                "ylabel": ax.get_ylabel(),
+                "lines": [
+                    {
+                        "label": None if line.get_label().startswith("_") else line.get_label(),  # "_child0": none
+                        "x": [rounded(v) for v in line.get_xdata()],
+                        "y": [rounded(v) for v in line.get_ydata()],
+                    }
+                    for line in ax.get_lines()
+                ],
+            }
+            for ax in fig.axes
+        ]
+    }
+
+
+def register(shell=None):
+    """Add MIME to the IPython shell's display formats for matplotlib figures (no shell: do nothing)."""
+    from IPython import get_ipython
+    from IPython.core.formatters import BaseFormatter
+    from matplotlib.figure import Figure
+
+    shell = shell or get_ipython()
+    if shell is None:
+        return False
+    display = shell.display_formatter
+    if MIME not in display.formatters:
+
+        class SeriesFormatter(BaseFormatter):
+            format_type = MIME
+            print_method = "_repr_d2l_ext_series_"
+            _return_type = (dict,)
+
+        display.formatters[MIME] = SeriesFormatter(parent=display)
+    if MIME not in display.active_types:
+        display.active_types.append(MIME)
+    # found through the print method, not `for_type`: d2l calls use_svg_display() for every plot, and IPython's
+    # select_figure_formats then drops every formatter's registration for Figure, ours included
+    Figure._repr_d2l_ext_series_ = figure_series
+    return True

@@ -1,0 +1,46 @@
+"""A figure's plotted numbers travel beside its image (d2l_ext.series), for nbval to compare."""
+
+import math
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import pytest
+
+from d2l_ext import series
+
+
+@pytest.fixture
+def figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0.1, 1 / 3, math.nan], label="_child0")
+    ax.plot([0, 1], [2e-9, 123456789.0], label="test acc")
+    ax.set_xlabel("epoch")
+    yield fig
+    plt.close(fig)
+
+
+def test_every_line_is_recorded_rounded_to_the_stated_digits(figure):
+    (axes,) = series.figure_series(figure)["axes"]
+    assert axes["xlabel"] == "epoch" and [line["label"] for line in axes["lines"]] == [None, "test acc"]
+    assert axes["lines"][0]["y"] == [0.1, 0.333333, "nan"] and axes["lines"][1]["y"] == [2e-9, 123457000.0]
+    assert series.SIGNIFICANT_DIGITS == 6
+
+
+def test_outside_ipython_nothing_is_registered():
+    code = "from d2l_ext import series; print(series.register())"  # a fresh interpreter: no IPython shell at all
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_in_ipython_figures_carry_the_series_even_after_d2l_resets_the_figure_formats(figure):
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib_inline import backend_inline
+
+    shell = InteractiveShell.instance()
+    try:
+        assert series.register(shell) is True
+        backend_inline.set_matplotlib_formats("svg")  # what d2l.use_svg_display() does before every plot
+        data, _ = shell.display_formatter.format(figure)
+        assert "image/svg+xml" in data and data[series.MIME] == series.figure_series(figure)
+    finally:
+        InteractiveShell.clear_instance()
