@@ -1,4 +1,4 @@
-# make run   — execute the three notebooks in place (full data; QUICK=1 for the 10 % subset)
+# make run   — execute the three notebooks in place (full data; QUICK=1 for the quick subset)
 # make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
 # Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
 # Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.

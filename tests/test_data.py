@@ -141,6 +141,11 @@ def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
     assert len(full_labels) == data.FILES[(split, "labels")][1] and full_images.shape[1:] == (28, 28)
 
 
+def test_quick_subset_gives_the_chapter_a_train_point_every_epoch():
+    # the chapter's PyTorch and MXNet loops plot a train point every 50 minibatches of 256
+    assert 10 * data.QUICK_PER_CLASS["train"] // 256 >= 50
+
+
 def test_import_d2l_ext_loads_no_framework():
 
     code = (

@@ -50,7 +50,8 @@ def test_loader_shapes_dtypes_scaling_and_len(tab, quick):
     d2l = drop_in(tab)
     _, x_dtype, y_dtype, shape = CONTRACT[tab]
     train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=BATCH)
-    assert length(train_iter) == 6000 // BATCH + 1 and length(test_iter) == 1000 // BATCH + 1
+    n_train, n_test = (10 * per_class for per_class in (data.QUICK_PER_CLASS["train"], data.QUICK_PER_CLASS["test"]))
+    assert length(train_iter) == -(-n_train // BATCH) and length(test_iter) == -(-n_test // BATCH)
     X, y = next(iter(test_iter))
     X, y = as_numpy(X), as_numpy(y)
     assert X.shape == shape and str(X.dtype) == x_dtype and str(y.dtype) == y_dtype
@@ -59,7 +60,7 @@ def test_loader_shapes_dtypes_scaling_and_len(tab, quick):
     assert np.array_equal(np.rint(X.reshape(BATCH, 28, 28) * 255).astype(np.uint8), images[:BATCH])
     assert np.array_equal(y, labels[:BATCH])
     batches = [as_numpy(b[1]) for b in train_iter]
-    assert sum(len(b) for b in batches) == 6000 and sorted(np.concatenate(batches)) == sorted(
+    assert sum(len(b) for b in batches) == n_train and sorted(np.concatenate(batches)) == sorted(
         data.load_split("train")[1]
     )
 

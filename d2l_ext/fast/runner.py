@@ -29,7 +29,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m d2l_ext.fast", description=__doc__.splitlines()[0])
     parser.add_argument("--framework", choices=FRAMEWORKS, default="pytorch")
     parser.add_argument("--schedule", choices=RUNS + ("all",), default="all", help="one run, or all five")
-    parser.add_argument("--quick", action="store_true", help="the 10 %% class-balanced subset")
+    parser.add_argument("--quick", action="store_true", help="the class-balanced quick subset (D2L_EXT_QUICK)")
     parser.add_argument("--epochs", type=int, default=NUM_EPOCHS)
     parser.add_argument(
         "--mode",
