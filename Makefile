@@ -18,12 +18,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # our python3 kernel (in .venv) comes before any user-level kernel of that name
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+
+.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks test-browser browser lab \
+	bench classroom-budget clean-venv
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
+	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make lab             open the notebooks in JupyterLab"
+	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
 	@echo "make check-generated fail when they drifted from the chapter"
 	@echo "make bench           time our data path against d2l's (writes benchmarks/results/)"
@@ -78,6 +83,18 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
 
+test-browser: $(STAMP) data browser
+	D2L_EXT_QUICK=1 $(PY) -m pytest -q -m browser tests/test_browser.py
+
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "== installing Debian's $(BROWSER_PACKAGES)"; \
+	  apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }; \
+	else echo "error: make test-browser needs Chromium and its driver: sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
+	  exit 1; fi
+
 # on 127.0.0.1 with a token; as root (containers, class servers) jupyter needs --allow-root. LAB_FLAGS: yours.
 lab: $(STAMP) data
 	cd notebooks && jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
@@ -87,3 +104,6 @@ clean-venv:
 
 bench: $(STAMP) data
 	MPLBACKEND=Agg $(PY) -m benchmarks.bench
+
+classroom-budget: $(STAMP) data
+	$(PY) -m benchmarks.classroom

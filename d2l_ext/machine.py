@@ -4,9 +4,10 @@ import datetime
 import importlib.metadata
 import json
 import platform
+import resource
 import sys
 
-from d2l_ext import mxnet_cpu
+from d2l_ext import cpus, mxnet_cpu
 
 PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow")
 CPU_INFO = "/proc/cpuinfo"
@@ -44,6 +45,12 @@ def accelerators():
     return {fw: gpus for fw, gpus in found.items() if gpus}
 
 
+def peak_rss_mb():
+    """This process's peak resident memory so far, in MB (Linux counts ru_maxrss in KiB, macOS in bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1e6 if sys.platform == "darwin" else 1e3 / 1.024), 1)
+
+
 def describe():
     """A JSON string describing this process's device, versions and host."""
     gpus = accelerators()
@@ -53,8 +60,9 @@ def describe():
             "device": device,
             "python": platform.python_version(),
             "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
-            "host": f"{platform.system()} {platform.machine()}, {mxnet_cpu.usable_cores()} cores",
+            "host": f"{platform.system()} {platform.machine()}, {cpus.affinity()} cores, quota {cpus.quota()}",
             "threading": mxnet_cpu.recorded_settings(),
+            "peak_rss_mb": peak_rss_mb(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
     )

@@ -6,9 +6,10 @@
 import functools
 import sys
 
-from d2l_ext import mxnet_cpu
+from d2l_ext import cpus, mxnet_cpu
 
-mxnet_cpu.configure()  # must run before MXNet loads: every core, one OpenMP team
+mxnet_cpu.configure()  # must run before MXNet loads: NaiveEngine, one OpenMP team
+cpus.configure()  # threads from the CPU share, short OpenMP spinning
 
 import numpy as onp  # noqa: E402
 from d2l import mxnet as _d2l  # noqa: E402
@@ -25,6 +26,7 @@ d2l = sys.modules[__name__]
 npx.set_np()
 determinism.seed_everything(mx_random.seed)
 series.register()
+series.draw_png_too(_d2l, d2l)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):

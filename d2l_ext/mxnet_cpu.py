@@ -1,10 +1,12 @@
-"""MXNet's CPU threading, set before MXNet loads: every core, one OpenMP team (framework-free)."""
+"""MXNet's CPU threading, set before MXNet loads: its CPU share (d2l_ext.cpus), one OpenMP team (framework-free)."""
 
 import importlib.util
 import os
 import sys
 import warnings
 from pathlib import Path
+
+from d2l_ext import cpus
 
 # MXNet 1.x on x86 takes half the cores unless told (it assumes hyper-threading: src/engine/openmp.cc), so
 # a 2-core laptop trains on one. More threads alone do not pay: under the default threaded engine the worker
@@ -16,12 +18,7 @@ ENGINE_VAR, ENGINE = "MXNET_ENGINE_TYPE", "NaiveEngine"
 THREADS_VAR = "MXNET_OMP_MAX_THREADS"
 USER_THREAD_VARS = ("OMP_NUM_THREADS", THREADS_VAR)  # either one set by the user: MXNet's count is theirs
 CUDA_DIST_INFO = "mxnet_cu*.dist-info"  # pip's CUDA builds (mxnet-cu112, mxnet-cu117, ...) beside the package
-RECORDED_VARS = (ENGINE_VAR, *USER_THREAD_VARS)
-
-
-def usable_cores():
-    """The cores this process may run on (all of them where the OS cannot say, e.g. macOS)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+RECORDED_VARS = (ENGINE_VAR, *USER_THREAD_VARS, *cpus.THREAD_VARS[1:], *cpus.WAIT_VARS)
 
 
 def cuda_build_installed():
@@ -41,10 +38,10 @@ def wanted_settings(environ, cores):
 
 
 def configure():
-    """Before MXNet is imported: NaiveEngine on every core (CPU builds only); return what was set."""
+    """Before MXNet is imported: NaiveEngine on the CPU share (CPU builds only); return what was set."""
     if cuda_build_installed():
         return {}
-    wanted = wanted_settings(os.environ, usable_cores())
+    wanted = wanted_settings(os.environ, cpus.available())
     if wanted and "mxnet" in sys.modules:
         warnings.warn(
             "mxnet was imported before d2l_ext, so it keeps its defaults (half the cores on x86). "

@@ -10,6 +10,10 @@ import math
 
 MIME = "application/vnd.d2l-ext.series+json"
 SIGNIFICANT_DIGITS = 6  # schedules are exact to far more; 6 digits hide float-order noise across machines
+# d2l draws SVG only. JupyterLab draws no SVG output of an untrusted notebook, and every notebook a student opens
+# from a clone or a class server is untrusted: the figure shows as "<Figure size 350x250 ...>". A PNG beside it
+# is drawn either way (trusted: the SVG still wins).
+FIGURE_FORMATS = ("svg", "png")
 
 
 def rounded(value):
@@ -19,12 +23,14 @@ def rounded(value):
 
 
 def figure_series(fig):
-    """Per axes: its labels and each line's label (None when unlabelled), x and y values (rounded)."""
+    """Per axes: labels, x range, legend, and each line's label (None when unlabelled), x and y values (rounded)."""
     return {
         "axes": [
             {
                 "xlabel": ax.get_xlabel(),
                 "ylabel": ax.get_ylabel(),
+                "xlim": [rounded(v) for v in ax.get_xlim()],
+                "legend": [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
                 "lines": [
                     {
                         "label": None if line.get_label().startswith("_") else line.get_label(),  # "_child0": none
@@ -37,6 +43,33 @@ def figure_series(fig):
             for ax in fig.axes
         ]
     }
+
+
+def named_lines(axes):
+    """{name: line} of one axes' series, named by the line's label or else its legend entry (d2l's Animator)."""
+    names = [
+        line["label"] or (axes["legend"][i] if i < len(axes["legend"]) else None)
+        for i, line in enumerate(axes["lines"])
+    ]
+    return {name: line for name, line in zip(names, axes["lines"]) if name}
+
+
+def epochs_with_points(line):
+    """The epochs (1, 2, ...) in which a line has a point: x in (k - 1, k] counts for epoch k."""
+    return sorted({math.ceil(x) for x in line["x"] if isinstance(x, float) and x > 0})
+
+
+def use_svg_display():
+    """d2l's use_svg_display, with a PNG beside each SVG."""
+    from matplotlib_inline import backend_inline
+
+    backend_inline.set_matplotlib_formats(*FIGURE_FORMATS)
+
+
+def draw_png_too(*modules):
+    """Point each module's use_svg_display (d2l.<framework>'s, which its plotting calls, and a drop-in's) at ours."""
+    for module in modules:
+        module.use_svg_display = use_svg_display
 
 
 def register(shell=None):

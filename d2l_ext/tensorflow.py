@@ -6,10 +6,13 @@
 import os
 import sys
 
+from d2l_ext import cpus
+
 # Before TensorFlow loads: its C++ start-up log (oneDNN, "could not find cuda drivers", TensorRT, and TF 2.15's
 # spurious "Unable to register cuDNN factory" errors) differs from machine to machine and teaches nothing here;
 # 3 keeps it out of the notebooks (failures still raise). A value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+cpus.configure()  # TensorFlow's thread pools sized by the CPU share
 
 import tensorflow as tf  # noqa: E402
 from d2l import tensorflow as _d2l  # noqa: E402
@@ -22,6 +25,7 @@ from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, a
 d2l = sys.modules[__name__]
 determinism.seed_everything(tf.random.set_seed)
 series.register()
+series.draw_png_too(_d2l, d2l)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):

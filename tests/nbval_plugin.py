@@ -1,19 +1,24 @@
 """A pytest plugin for nbval (loaded by pyproject.toml's addopts): the payloads it does not compare, stderr
-streams that hold only framework log lines left out, and the bands each training's final figures must land in
-when the notebooks run in quick mode (tests/bands.json)."""
+streams that hold only framework log lines left out, and, in quick mode, a student's memory budget, the bands
+each training's final figures must land in (tests/bands.json) and a train point in every epoch of its figure."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from nbval.plugin import IPyNbCell
 
+from d2l_ext import series
 from d2l_ext.data import quick_mode
 from tools.bands import BANDS, final_figures
 
 # Figures are compared by their text/plain form and their plotted numbers (d2l_ext.series); their SVG/PNG/HTML
 # renderings differ from run to run in ids and metadata.
 NBVAL_SKIP = ("image/svg+xml", "image/png", "text/html", "application/javascript")
+MEMORY_BUDGET = 2_000_000_000  # bytes: "2G", the usual per-user limit of BinderHub and JupyterHub deployments
+PEAK_RSS = re.compile(r"^VmHWM:\s+(\d+) kB$", re.MULTILINE)  # /proc/<pid>/status: the peak resident set
+TRAIN_LINES = ("train loss", "train acc")  # the chapter's loops add them every 50 minibatches (TensorFlow: per epoch)
 
 
 def without_empty_logs(cell, outputs):
@@ -52,10 +57,44 @@ def band_for(item):
     return bands.get(Path(str(item.fspath)).name, {}).get(item.cell.get("id"))
 
 
+def epochs_without_train_points(outputs):
+    """Epochs of the cell's last training figure lacking a train-loss or train-acc point: {line: [epoch, ...]}."""
+    figures = [o["data"][series.MIME] for o in outputs if series.MIME in o.get("data", {})]
+    axes = next((a for f in reversed(figures) for a in f["axes"] if TRAIN_LINES[0] in a["legend"]), None)
+    if axes is None:
+        return {"figure": "no training figure in the cell's output"}
+    epochs, lines = range(1, round(axes["xlim"][1]) + 1), series.named_lines(axes)
+    gaps = {
+        name: sorted(set(epochs) - set(series.epochs_with_points(lines.get(name, {"x": []})))) for name in TRAIN_LINES
+    }
+    return {name: gap for name, gap in gaps.items() if gap}
+
+
+def kernel_peak_bytes(item):
+    """The peak resident memory of the notebook's kernel so far, or None where /proc cannot say."""
+    pid = getattr(getattr(getattr(getattr(item.parent, "kernel", None), "km", None), "provisioner", None), "pid", None)
+    try:
+        found = PEAK_RSS.search(Path(f"/proc/{pid}/status").read_text(encoding="ascii"))
+    except OSError:
+        return None
+    return int(found[1]) * 1024 if found else None
+
+
+def check_memory(item):
+    """In quick mode, the kernel must stay within a student's MEMORY_BUDGET."""
+    peak = kernel_peak_bytes(item) if hasattr(item, "cell") and quick_mode() else None
+    if peak and peak > MEMORY_BUDGET:
+        raise AssertionError(
+            f"the kernel's peak memory {peak / 1e9:.2f} GB exceeds a student's {MEMORY_BUDGET / 1e9:.0f} GB"
+        )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """After nbval ran a training cell in quick mode: its final figures must lie in the recorded band."""
+    """After nbval ran a cell in quick mode: the kernel within a student's memory; after a training cell, its final
+    figures in the recorded band and its figure with train-loss and train-acc points in every epoch."""
     result = yield
+    check_memory(item)
     band = band_for(item)
     if band:
         figures = final_figures(item.test_outputs)
@@ -66,4 +105,7 @@ def pytest_runtest_call(item):
         ]
         if outside:
             raise AssertionError(f"{band['run']}: {'; '.join(outside)} (tests/bands.json, quick mode)")
+        gaps = epochs_without_train_points(item.test_outputs)
+        if gaps:
+            raise AssertionError(f"{band['run']}: the training figure has no train points in epochs {gaps}")
     return result

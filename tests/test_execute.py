@@ -1,6 +1,7 @@
 """`make run` writes a notebook only after a clean run, with run metadata; a failure leaves it untouched."""
 
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -38,6 +39,7 @@ def test_a_clean_run_writes_outputs_and_what_ran_it(tmp_path):
     assert nb.cells[0].outputs[0]["text"] == "42\n"
     info = nb.metadata[execute.METADATA_KEY]["execution"]
     assert info["device"] and info["versions"]["numpy"] and info["wall_time_s"] > 0 and "date" in info
+    assert nb.metadata.language_info["version"] == platform.python_version()  # what JupyterLab would write
     assert [p.name for p in tmp_path.iterdir()] == ["small.ipynb"]  # written through a temporary, renamed
 
 
@@ -77,3 +79,20 @@ def kernel_of(pid):
         except OSError:
             pass
     raise AssertionError(f"no kernel process under {pid}")
+
+
+def test_a_training_figure_logs_each_epoch_while_its_cell_runs(tmp_path):
+    cell = """
+from d2l_ext import series; series.register()
+import matplotlib; matplotlib.use("module://matplotlib_inline.backend_inline"); import matplotlib.pyplot as plt
+from IPython import display
+fig, ax = plt.subplots()
+for k in (1, 2, 3):  # as d2l's Animator draws: legend entries, redisplay in place
+    ax.cla(); ax.plot(range(1, k + 1), [0.5] * k); ax.legend(["test acc"]); ax.set_xlim([1, 3])
+    display.display(fig); display.clear_output(wait=True)
+"""
+    log = []
+    assert execute.run(notebook(tmp_path, cell), log=lambda *a, **k: log.append(" ".join(map(str, a)))) is True
+    progress = [line.strip() for line in log if "epoch" in line]
+    assert [p.split(" (")[0] for p in progress] == [f"epoch {k}/3: test acc 0.500" for k in (1, 2, 3)]
+    assert "cell done" in log[-2]

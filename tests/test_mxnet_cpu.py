@@ -72,12 +72,6 @@ def test_mxnet_itself_reports_the_engine_after_the_drop_in_import():
     assert "MXNet start using engine: NaiveEngine" in done.stderr
 
 
-def test_cores_are_counted_where_the_os_cannot_give_an_affinity(monkeypatch):
-    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert mxnet_cpu.usable_cores() == 8
-
-
 def test_a_cuda_wheels_dist_info_beside_the_package_marks_a_cuda_build(tmp_path, monkeypatch):
     (tmp_path / "mxnet").mkdir()
     spec = importlib.util.spec_from_file_location(

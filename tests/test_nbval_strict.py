@@ -151,3 +151,26 @@ def test_a_python_warning_on_stderr_is_compared_with_the_cells_temporary_file_sa
     assert nbval(tmp_path, WARN, warning(0.2, pid=12)).returncode == 0
     done = nbval(tmp_path, WARN, warning(0.1, pid=12))
     assert done.returncode == 1 and "mismatch 'stderr'" in done.stdout and "the rate is now 0.1" in done.stdout
+
+
+def test_a_training_figure_without_train_points_in_an_epoch_is_named():
+    from tests.nbval_plugin import epochs_without_train_points
+
+    def figure(train_x):
+        lines = [{"label": None, "x": train_x, "y": [1.0] * len(train_x)}] * 2 + [
+            {"label": None, "x": [1.0, 2.0, 3.0], "y": [0.5] * 3}
+        ]
+        axes = {"xlim": [1.0, 3.0], "legend": ["train loss", "train acc", "test acc"], "lines": lines}
+        return {"output_type": "display_data", "data": {series.MIME: {"axes": [axes]}}}
+
+    assert epochs_without_train_points([figure([0.98, 1.98, 2.98])]) == {}
+    assert epochs_without_train_points([figure([0.98, 2.98])]) == {"train loss": [2], "train acc": [2]}
+    assert "no training figure" in epochs_without_train_points([])["figure"]
+
+
+def test_a_kernel_over_a_students_memory_budget_fails_in_quick_mode(tmp_path):
+    cell = nbformat.v4.new_code_cell("x = 'x' * 2_100_000_000  # resident: every byte written", execution_count=1)
+    path = tmp_path / "big.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    done = run_nbval(path, quick=True)
+    assert done.returncode == 1 and "exceeds a student's 2 GB" in done.stdout, done.stdout[-3000:]

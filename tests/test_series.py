@@ -44,3 +44,36 @@ def test_in_ipython_figures_carry_the_series_even_after_d2l_resets_the_figure_fo
         assert "image/svg+xml" in data and data[series.MIME] == series.figure_series(figure)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_lines_are_named_by_legend_as_d2ls_animator_labels_them_and_epochs_counted():
+    fig, ax = plt.subplots()
+    ax.plot([0.5, 1.0, 1.5], [3, 2, 1])
+    ax.plot([1.0, 2.0], [0.5, 0.6])
+    ax.legend(["train loss", "test acc"])  # d2l's Animator: legend entries, unlabelled lines
+    ax.set_xlim([1, 3])
+    (axes,) = series.figure_series(fig)["axes"]
+    plt.close(fig)
+    assert axes["xlim"] == [1.0, 3.0] and axes["legend"] == ["train loss", "test acc"]
+    lines = series.named_lines(axes)
+    assert series.epochs_with_points(lines["train loss"]) == [1, 2]  # x in (0, 1] is epoch 1, (1, 2] epoch 2
+    assert series.epochs_with_points(lines["test acc"]) == [1, 2]
+
+
+def test_figures_carry_a_png_beside_the_svg_for_untrusted_notebooks(figure):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        series.register(shell)
+        series.use_svg_display()
+        data, _ = shell.display_formatter.format(figure)
+        assert {"image/svg+xml", "image/png", series.MIME} <= set(data)
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_the_drop_ins_plot_through_our_display_setting(torch):
+    from d2l_ext import torch as d2l
+
+    assert d2l.use_svg_display is series.use_svg_display is sys.modules["d2l.torch"].use_svg_display

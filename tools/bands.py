@@ -48,13 +48,14 @@ def training_cells(nb):
 
 
 def observe(tab, seed, folder):
-    """{cell id: (run, figures)} from one quick execution of a copy of the tab's notebook."""
+    """({cell id: (run, figures)}, execution record) from one quick execution of a copy of the tab's notebook."""
     copy = Path(shutil.copy(notebooks.notebook_path(tab), folder))
     os.environ.update({data.ENV_QUICK: "1", determinism.ENV_SEED: str(seed)})  # the kernel inherits them
     if not execute.run(copy):
         raise RuntimeError(f"{copy.name} failed with seed {seed}")
     nb = nbformat.read(copy, as_version=4)
-    return {cell.id: (run, final_figures(cell.outputs)) for cell, run in training_cells(nb)}
+    figures = {cell.id: (run, final_figures(cell.outputs)) for cell, run in training_cells(nb)}
+    return figures, nb.metadata[execute.METADATA_KEY]["execution"]
 
 
 def band(values, metric):
@@ -63,26 +64,32 @@ def band(values, metric):
     return [round(min(values) - margin - 5e-4, 3), round(max(values) + margin + 5e-4, 3)]
 
 
-def measure(seeds):
-    """The bands record for all three notebooks."""
-    bands = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for tab in chapter.TABS:
-            runs = [observe(tab, seed, folder) for seed in seeds]
-            bands[notebooks.notebook_path(tab).name] = {
-                cell_id: {
-                    "run": run,
-                    "observed": {m: [r[cell_id][1][m] for r in runs] for m in METRICS},
-                    "limits": {m: band([r[cell_id][1][m] for r in runs], m) for m in METRICS},
-                }
-                for cell_id, (run, _) in runs[0].items()
-            }
+def bands_of(runs):
+    """One notebook's bands from its runs' observations ({cell id: (run, figures)} each)."""
     return {
-        "how": __doc__.split("\n\n")[1].replace("\n", " "),
+        cell_id: {
+            "run": run,
+            "observed": {m: [r[cell_id][1][m] for r in runs] for m in METRICS},
+            "limits": {m: band([r[cell_id][1][m] for r in runs], m) for m in METRICS},
+        }
+        for cell_id, (run, _) in runs[0].items()
+    }
+
+
+def record(runs_by_tab, seeds, how=__doc__.split("\n\n")[1].replace("\n", " ")):
+    """tests/bands.json's content from {tab: [observations, one per seed]}."""
+    return {
+        "how": how,
         "seeds": list(seeds),
         "machine": json.loads(machine.describe()),
-        "bands": bands,
+        "bands": {notebooks.notebook_path(tab).name: bands_of(runs) for tab, runs in runs_by_tab.items()},
     }
+
+
+def measure(seeds):
+    """The bands record for all three notebooks."""
+    with tempfile.TemporaryDirectory() as folder:
+        return record({tab: [observe(tab, seed, folder)[0] for seed in seeds] for tab in chapter.TABS}, seeds)
 
 
 def main(argv):

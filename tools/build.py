@@ -1,8 +1,8 @@
-"""`python -m tools.build generate|check`: the notebooks and generated code from the chapter."""
+"""`python -m tools.build generate|check`: the notebooks and generated code from the chapter, binder/ from the pins."""
 
 import sys
 
-from tools import codegen, notebooks
+from tools import binder, codegen, notebooks
 
 USAGE = "usage: python -m tools.build generate|check"
 
@@ -12,15 +12,16 @@ def main(argv):
     if argv == ["generate"]:
         codegen.generate()
         notebooks.generate()
+        binder.generate()
         return 0
     if argv == ["check"]:
-        problems = codegen.check() + notebooks.check()
+        problems = codegen.check() + notebooks.check() + binder.check()
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
             print("Run `make notebooks` to regenerate from notebooks/lr-scheduler.md.", file=sys.stderr)
             return 1
-        print("notebooks and d2l_ext's generated code match notebooks/lr-scheduler.md")
+        print("notebooks and d2l_ext's generated code match notebooks/lr-scheduler.md; binder/ matches environment.yml")
         return 0
     print(USAGE, file=sys.stderr)
     return 2

@@ -21,13 +21,14 @@ INTRO = """\
 > file and run `make notebooks`, never this notebook. The chapter's code runs unchanged except
 > `from d2l import {module} as d2l` → `from d2l_ext import {module} as d2l`, which reads Fashion-MNIST offline.
 >
-> Run everything with `make run` (full data; `make run QUICK=1` for the 10 % subset, about two minutes a
-> notebook on a 2-core CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
-> `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
+> Run everything with `make run` (full data; `make run QUICK=1` for quick mode, about three minutes a
+> notebook on a 2-core CPU: 1,280 training and 100 test images of each class, every figure whole). In
+> Jupyter, set `{quick}=1` before starting the kernel for quick mode (a class image built from `binder/`
+> has it on); `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
 TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
-    "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core (MXNet's default takes"
-    "\n> half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine` says so"
-    "\n> (`d2l_ext/mxnet_cpu.py` says why); setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself"
+    "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core it may use (MXNet's"
+    "\n> default takes half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine`"
+    "\n> says so (`d2l_ext/mxnet_cpu.py` says why); setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself"
     "\n> overrides it.",
 }
 
@@ -83,7 +84,7 @@ def build(tab, cells, old=None):
     nb = nbformat.v4.new_notebook(cells=[intro_cell(tab)] + carry_outputs(body, old))
     nb.metadata = dict(old.metadata) if old else {}
     nb.metadata["kernelspec"] = KERNELSPEC
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})  # make run writes the kernel's whole one
     return nb
 
 

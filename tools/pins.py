@@ -7,7 +7,7 @@ from pathlib import Path
 ENVIRONMENT = Path(__file__).resolve().parent.parent / "environment.yml"
 PIP_SECTION = re.compile(r"^(?P<indent>\s*)- pip:\s*$")
 PIN = re.compile(r"^\s*-\s+(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>[^\s#]+)\s*(#.*)?$")
-PYTHON = re.compile(r"^\s*-\s+python=(?P<version>[\d.]+)\s*$", re.MULTILINE)
+PYTHON = re.compile(r"^\s*-\s+python=(?P<version>[\d.]+)\s*(#.*)?$", re.MULTILINE)
 
 
 def pins(path=ENVIRONMENT):

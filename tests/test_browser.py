@@ -1,0 +1,84 @@
+"""In a real browser (`make test-browser`): JupyterLab from the project environment in Debian's Chromium opens each
+committed notebook without marking it modified, runs its cells without an error and with every figure drawn (the
+chapter's `train` made a no-op: the trainings' own cells define what later cells use), runs one notebook whole
+after *Restart Kernel and Run All* in quick mode, and speaks Japanese."""
+
+import pytest
+
+from tests import lab_browser as lb
+from tools import chapter, notebooks
+
+pytestmark = pytest.mark.browser
+TRAINING = notebooks.IGNORE_OUTPUT_TAG
+RUN_ALL_TAB = "pytorch"  # the framework whose notebook runs whole: the one most classes teach with
+RUN_ALL_S = 420  # quick mode, 2 cores: about 3 minutes
+NO_TRAINING = "def train(*args, **kwargs):\n    pass"  # after the first cell, which defines the chapter's train
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    server = lb.Lab(tmp_path_factory.mktemp("lab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = lb.chromium()
+    yield driver
+    driver.quit()
+
+
+def open_notebook(browser, lab, tab):
+    """Open a tab's notebook in JupyterLab and wait until its kernel is idle."""
+    browser.get(lab.url(f"lab/tree/{notebooks.notebook_path(tab).name}"))
+    lb.wait_for(browser, lb.READY, lb.START_S)
+
+
+def problems(cells):
+    """Cells with an error output, or with a figure JupyterLab did not draw."""
+    return [
+        (c["index"], c["errors"], f"{c['rendered']}/{c['figures']} figures drawn")
+        for c in cells
+        if c["errors"] or c["rendered"] < c["figures"]
+    ]
+
+
+@pytest.mark.parametrize("tab", chapter.TABS)
+def test_a_notebook_opens_clean_and_its_non_training_cells_run_with_every_figure_drawn(browser, lab, tab):
+    open_notebook(browser, lab, tab)
+    assert browser.execute_async_script(lb.DIRTY) is False, "opening the notebook marked it modified"
+    code = [c for c in browser.execute_script(lb.CELLS) if c["type"] == "code"]
+    for n, cell in enumerate(code):
+        assert browser.execute_async_script(lb.RUN_CELL, cell["index"]) == "ok"
+        if n == 0:
+            assert browser.execute_async_script(lb.KERNEL_EXECUTE, NO_TRAINING) == "ok"
+    ran = [c for c in browser.execute_script(lb.CELLS) if c["type"] == "code" and TRAINING not in c["tags"]]
+    lb.screenshot(browser, f"{tab}-non-training-cells")
+    assert all(c["count"] for c in ran) and not problems(ran), problems(ran)
+    assert sum(c["figures"] for c in ran) > 0
+    lab.shutdown_kernels()
+
+
+def test_restart_kernel_and_run_all_in_quick_mode_runs_every_cell(browser, lab):
+    open_notebook(browser, lab, RUN_ALL_TAB)
+    browser.execute_script(lb.COMMAND, "notebook:clear-all-cell-outputs")  # then a count on every cell: all ran
+    browser.execute_script(lb.COMMAND, "notebook:restart-run-all")
+    lb.wait_for(browser, lb.ACCEPT_DIALOG, lb.PAGE_S)  # "Restart Kernel?"
+    lb.wait_for(browser, lb.ALL_RAN, RUN_ALL_S)
+    lb.screenshot(browser, f"{RUN_ALL_TAB}-restart-run-all")
+    code = [c for c in browser.execute_script(lb.CELLS) if c["type"] == "code"]
+    assert not problems(code), problems(code)
+    assert sum(c["figures"] for c in code if TRAINING in c["tags"]) == sum(TRAINING in c["tags"] for c in code)
+    lab.shutdown_kernels()
+
+
+def test_the_ui_switches_to_japanese(browser, lab):
+    lab.set_locale("ja_JP")
+    try:
+        browser.get(lab.url("lab"))
+        menus = lb.wait_for(browser, lb.MENU_TEXT, lb.START_S)
+        lb.screenshot(browser, "ui-japanese")
+        assert "ファイル" in menus and "File" not in menus, menus
+    finally:
+        lab.set_locale("en")
