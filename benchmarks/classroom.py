@@ -1,9 +1,10 @@
 """`python -m benchmarks.classroom` (make classroom-budget): what one student costs.
 
-Each quick notebook runs on a copy, on all the cores ("idle"), beside one competing CPU-bound process ("shared",
-as on a class server), and on one core ("one-core", `taskset -c 0`); its wall time and the kernel's peak memory
-(the kernel's own getrusage) go to benchmarks/results/classroom-budget.json. Each condition runs with its own
-seed, so the nine runs also measure tests/bands.json's bands (`--bands`), as `python -m tools.bands` would.
+Each quick notebook runs on a copy, in its own process: on both cores ("idle"), beside one competing CPU-bound
+process ("shared", as on a class server: another quick notebook, or a busy loop for the third), and held to one
+core ("one-core", as `taskset -c N`; two notebooks at once, one on each core). Its wall time and the kernel's
+peak memory (the kernel's own getrusage) go to benchmarks/results/classroom-budget.json. Each condition has its
+own seed, so the nine runs also give tests/bands.json its bands (`--bands`), as `python -m tools.bands` would.
 """
 
 import argparse
@@ -11,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from d2l_ext import cpus, machine
@@ -19,87 +19,123 @@ from d2l_ext.files import write_atomic
 from tools import bands, chapter
 
 RESULTS = Path(__file__).resolve().parent / "results" / "classroom-budget.json"
-CONDITIONS = {"idle": 0, "shared": 1, "one-core": 2}  # name -> seed
-HOG = [sys.executable, "-c", "while True: pass"]  # one CPU-bound process on the same cores
+RUNS = Path(__file__).resolve().parent.parent / "build" / "classroom"  # one JSON per run; --rounds reruns some
+SEEDS = {"idle": 0, "shared": 1, "one-core": 2}
+HOG = "busy loop"  # in a round: one CPU-bound process beside the notebook
+ROUNDS = (  # the runs of a round go together: (tab, condition, the core it is held to or None), or HOG
+    (("mxnet", "idle", None),),
+    (("pytorch", "idle", None),),
+    (("tensorflow", "idle", None),),
+    (("mxnet", "shared", None), ("pytorch", "shared", None)),  # each is the other's competing process
+    (("tensorflow", "shared", None), HOG),
+    (("mxnet", "one-core", 0), ("pytorch", "one-core", 1)),  # each alone on its core, as students held to one CPU
+    (("tensorflow", "one-core", 0),),  # core 1 free for other work
+)
 BUDGET_MB = 2000  # a student's usual memory limit on BinderHub and JupyterHub ("2G"); tests/nbval_plugin.py guards it
 
 
-class Condition:
-    """Run the code inside under one condition: a competing process, or this process (and its kernels) on core 0."""
-
-    def __init__(self, name):
-        self.name, self.hog, self.affinity = name, None, os.sched_getaffinity(0)
-
-    def __enter__(self):
-        if self.name == "shared":
-            self.hog = subprocess.Popen(HOG)
-        if self.name == "one-core":
-            os.sched_setaffinity(0, {min(self.affinity)})  # the kernel inherits it, as under taskset -c 0
-        return self
-
-    def __exit__(self, *exc):
-        if self.hog:
-            self.hog.kill()
-            self.hog.wait()
-        os.sched_setaffinity(0, self.affinity)
+def pinned(core):
+    """A function for Popen's preexec_fn holding the child (and its kernels) to one core; None: no hold."""
+    return None if core is None else lambda: os.sched_setaffinity(0, {core})
 
 
-def run(conditions, tabs):
-    """{condition: {tab: figures}} for the bands, and the measurements record."""
-    observed, measured = {}, {}
-    with tempfile.TemporaryDirectory() as folder:
-        for name in conditions:
-            for tab in tabs:
-                with Condition(name):
-                    print(f"== {tab}, {name} (seed {CONDITIONS[name]})", flush=True)
-                    figures, info = bands.observe(tab, CONDITIONS[name], folder)
-                observed.setdefault(name, {})[tab] = figures
-                measured.setdefault(tab, {})[name] = {
-                    "wall_time_s": info["wall_time_s"],
-                    "peak_rss_mb": info["peak_rss_mb"],
-                }
-    for tab, by_condition in measured.items():
-        idle = by_condition.get("idle", {}).get("wall_time_s")
+def start(run, folder):
+    """Start one run (or the busy loop) as a process; it writes <folder>/<tab>-<condition>.json."""
+    if run == HOG:
+        return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    tab, condition, core = run
+    out = Path(folder) / f"{tab}-{condition}.json"
+    command = [sys.executable, "-m", "benchmarks.classroom", "--single", tab, str(SEEDS[condition]), str(out)]
+    return subprocess.Popen(command, preexec_fn=pinned(core))
+
+
+def single(tab, seed, out):
+    """In a child process: one quick execution, kept beside `out`; its final figures and execution record as JSON."""
+    executed = Path(out).with_suffix("")  # the executed copy, for a look at what the run drew
+    executed.mkdir(parents=True, exist_ok=True)
+    figures, info = bands.observe(tab, int(seed), executed)
+    write_atomic(out, json.dumps({"figures": figures, "info": info}))
+
+
+def measure(rounds, folder=RUNS):
+    """Run the rounds given (numbers from 1); each run leaves <folder>/<tab>-<condition>.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in rounds:
+        runs = ROUNDS[n - 1]
+        print(f"== round {n}/{len(ROUNDS)}: {', '.join(r if r == HOG else f'{r[0]} {r[1]}' for r in runs)}", flush=True)
+        processes = [(run, start(run, folder)) for run in runs]
+        for run, process in processes:
+            if run != HOG and process.wait() != 0:
+                raise RuntimeError(f"{run[0]} ({run[1]}) failed")
+        for run, process in processes:
+            if run == HOG:
+                process.kill()
+                process.wait()
+
+
+def collected(folder=RUNS):
+    """{(tab, condition): {"figures", "info"}} of every run recorded in `folder`."""
+    found = {}
+    for tab in chapter.TABS:
+        for condition in SEEDS:
+            path = folder / f"{tab}-{condition}.json"
+            if path.exists():
+                found[(tab, condition)] = json.loads(path.read_text())
+    return found
+
+
+def budget(results):
+    """Per tab and condition: wall time, peak memory, and the time against the idle run."""
+    table = {}
+    for (tab, condition), result in results.items():
+        info = result["info"]
+        table.setdefault(tab, {})[condition] = {"wall_time_s": info["wall_time_s"], "peak_rss_mb": info["peak_rss_mb"]}
+    for by_condition in table.values():
         for values in by_condition.values():
-            values["vs_idle"] = round(values["wall_time_s"] / idle, 2) if idle else None
-    return observed, measured
+            values["vs_idle"] = round(values["wall_time_s"] / by_condition["idle"]["wall_time_s"], 2)
+    return table
 
 
 def main(argv=None):
     """Measure, write the results JSON (and tests/bands.json with --bands), print a table."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.classroom", description=__doc__.splitlines()[0])
-    parser.add_argument("--conditions", nargs="+", choices=CONDITIONS, default=list(CONDITIONS))
-    parser.add_argument("--tabs", nargs="+", choices=chapter.TABS, default=list(chapter.TABS))
-    parser.add_argument("--bands", action="store_true", help="also write tests/bands.json (all conditions and tabs)")
+    parser.add_argument(
+        "--rounds", type=int, nargs="+", choices=range(1, len(ROUNDS) + 1), help="only these (default all)"
+    )
+    parser.add_argument("--bands", action="store_true", help="also write tests/bands.json from the conditions run")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--single", nargs=3, metavar=("TAB", "SEED", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.bands and (set(args.conditions) != set(CONDITIONS) or set(args.tabs) != set(chapter.TABS)):
-        parser.error("--bands needs every condition (three seeds) and every tab")
-    observed, measured = run(args.conditions, args.tabs)
+    if args.single:
+        return single(*args.single)
+    measure(args.rounds or range(1, len(ROUNDS) + 1))
+    results = collected()
+    table = budget(results)
     record = {
         "command": "make classroom-budget  (python -m benchmarks.classroom)",
+        "how": __doc__.split("\n\n")[1].replace("\n", " "),
         "machine": json.loads(machine.describe()) | {"cpus_available": cpus.available()},
         "budget_mb": BUDGET_MB,
-        "notebooks": measured,
+        "notebooks": table,
     }
     write_atomic(args.out, json.dumps(record, indent=1) + "\n")
-    for tab, by_condition in measured.items():
+    for tab, by_condition in table.items():
         print(
             tab,
             "  ".join(
-                f"{n}: {v['wall_time_s']} s ({v['vs_idle']}x), {v['peak_rss_mb']} MB" for n, v in by_condition.items()
+                f"{c}: {v['wall_time_s']} s ({v['vs_idle']}x), {v['peak_rss_mb']} MB" for c, v in by_condition.items()
             ),
         )
     if args.bands:
-        how = "The nine runs of benchmarks/classroom.py: seed 0 idle, 1 shared, 2 on one core. " + bands.__doc__.split(
-            "\n\n"
-        )[1].replace("\n", " ")
-        runs = {tab: [observed[name][tab] for name in CONDITIONS] for tab in chapter.TABS}
-        write_atomic(bands.BANDS, json.dumps(bands.record(runs, CONDITIONS.values(), how), indent=1) + "\n")
+        how = f"The nine runs of benchmarks/classroom.py, seeds {SEEDS}. " + bands.__doc__.split("\n\n")[1].replace(
+            "\n", " "
+        )
+        runs = {tab: [results[(tab, c)]["figures"] for c in SEEDS] for tab in chapter.TABS}
+        write_atomic(bands.BANDS, json.dumps(bands.record(runs, SEEDS.values(), how), indent=1) + "\n")
     over = [
-        f"{tab} {n}: {v['peak_rss_mb']} MB"
-        for tab, c in measured.items()
-        for n, v in c.items()
+        f"{t} {c}: {v['peak_rss_mb']} MB"
+        for t, cs in table.items()
+        for c, v in cs.items()
         if v["peak_rss_mb"] > BUDGET_MB
     ]
     if over:

@@ -11,7 +11,7 @@ from tools import chapter, notebooks
 pytestmark = pytest.mark.browser
 TRAINING = notebooks.IGNORE_OUTPUT_TAG
 RUN_ALL_TAB = "pytorch"  # the framework whose notebook runs whole: the one most classes teach with
-RUN_ALL_S = 420  # quick mode, 2 cores: about 3 minutes
+RUN_ALL_S = 600  # quick mode, 2 cores: about 4 minutes
 NO_TRAINING = "def train(*args, **kwargs):\n    pass"  # after the first cell, which defines the chapter's train
 
 

@@ -21,7 +21,7 @@ INTRO = """\
 > file and run `make notebooks`, never this notebook. The chapter's code runs unchanged except
 > `from d2l import {module} as d2l` → `from d2l_ext import {module} as d2l`, which reads Fashion-MNIST offline.
 >
-> Run everything with `make run` (full data; `make run QUICK=1` for quick mode, about three minutes a
+> Run everything with `make run` (full data; `make run QUICK=1` for quick mode, about four minutes a
 > notebook on a 2-core CPU: 1,280 training and 100 test images of each class, every figure whole). In
 > Jupyter, set `{quick}=1` before starting the kernel for quick mode (a class image built from `binder/`
 > has it on); `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
@@ -66,7 +66,7 @@ def new_cell(kind, source, index):
 
 
 def carry_outputs(cells, old):
-    """Give each new code cell the outputs of an old cell with the same source, if any."""
+    """Give each new code cell the outputs (and their timestamps) of an old cell with the same source, if any."""
     pool = defaultdict(list)
     for cell in old.cells if old else []:
         if cell.cell_type == "code":
@@ -75,6 +75,8 @@ def carry_outputs(cells, old):
         if cell.cell_type == "code" and pool[cell.source]:
             previous = pool[cell.source].pop(0)
             cell.outputs, cell.execution_count = previous.outputs, previous.execution_count
+            if "execution" in previous.metadata:  # the run's timestamps for that cell
+                cell.metadata["execution"] = previous.metadata["execution"]
     return cells
 
 
