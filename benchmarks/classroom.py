@@ -102,7 +102,7 @@ def main(argv=None):
     parser.add_argument(
         "--rounds", type=int, nargs="+", choices=range(1, len(ROUNDS) + 1), help="only these (default all)"
     )
-    parser.add_argument("--bands", action="store_true", help="also write tests/bands.json from the conditions run")
+    parser.add_argument("--bands", action="store_true", help="also write tests/bands.json from the nine runs")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--single", nargs=3, metavar=("TAB", "SEED", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -126,6 +126,10 @@ def main(argv=None):
                 f"{c}: {v['wall_time_s']} s ({v['vs_idle']}x), {v['peak_rss_mb']} MB" for c, v in by_condition.items()
             ),
         )
+    missing = [f"{tab} {c}" for tab in chapter.TABS for c in SEEDS if (tab, c) not in results]
+    if args.bands and missing:
+        print(f"--bands needs all nine runs; missing {', '.join(missing)}: run the other --rounds", file=sys.stderr)
+        return 2
     if args.bands:
         how = f"The nine runs of benchmarks/classroom.py, seeds {SEEDS}. " + bands.__doc__.split("\n\n")[1].replace(
             "\n", " "
