@@ -75,6 +75,7 @@ return Array.from(document.querySelectorAll('.lm-MenuBar-itemLabel')).map(e => e
 SHOW_LAST_FIGURE = (
     PRELUDE
     + """
+if (!panel || !panel.content || !panel.content.widgets) return;  // no notebook open
 const drawn = panel.content.widgets.filter(cell => cell.node.querySelector('.jp-RenderedSVG, .jp-RenderedImage'));
 if (drawn.length) drawn[drawn.length - 1].node.scrollIntoView();"""
 )
