@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -84,8 +85,6 @@ NO_NEWS = ("@jupyterlab/apputils-extension:notification", '{"fetchNews": "false"
 
 def free_port():
     """A TCP port free on 127.0.0.1 now."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

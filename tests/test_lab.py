@@ -3,19 +3,14 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from tests.lab_browser import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 START_S = 90
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_make_lab_serves_on_localhost_with_a_token():
