@@ -1,5 +1,7 @@
 # make run   — execute the three notebooks in place (full data; QUICK=1 for the quick subset)
 # make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
+# make test-current — the same notebooks (PyTorch, TensorFlow) on the current stack: .venv-current from
+#   environment-current.yml (Python 3.12, NumPy 2, newest frameworks); MXNet stays in the pinned lane
 # Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
 # Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.
 
@@ -18,11 +20,24 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # our python3 kernel (in .venv) comes before any user-level kernel of that name
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv
+CURRENT_ENV := environment-current.yml
+VENV_CURRENT := .venv-current
+PY_CURRENT := $(VENV_CURRENT)/bin/python
+STAMP_CURRENT := $(VENV_CURRENT)/.installed
+CURRENT_PYTHON_VERSION := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(CURRENT_ENV))
+# the first python$(CURRENT_PYTHON_VERSION) that runs: on PATH, else pyenv's (its shim fails outside its version)
+PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYTHON_VERSION) 2>/dev/null) \
+  $(wildcard $(HOME)/.pyenv/versions/$(CURRENT_PYTHON_VERSION).*/bin/python$(CURRENT_PYTHON_VERSION)),\
+  $(if $(shell "$(p)" -c 'print(1)' 2>/dev/null),$(p))))
+# the unit tests that hold in the current lane (the others need MXNet or check the pinned lane)
+TESTS_CURRENT := tests/test_current.py tests/test_pins.py tests/test_layout.py
+
+.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv venv-current test-current
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
+	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
 	@echo "make check-generated fail when they drifted from the chapter"
@@ -48,6 +63,26 @@ $(STAMP): environment.yml tools/pins.py pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
+
+venv-current: $(STAMP_CURRENT)
+
+$(STAMP_CURRENT): $(CURRENT_ENV) tools/pins.py pyproject.toml
+	@if [ -z "$(PYTHON_CURRENT)" ]; then \
+	  echo "error: Python $(CURRENT_PYTHON_VERSION) not found (the current lane, $(CURRENT_ENV))." >&2; \
+	  echo "  Install it (pyenv install $(CURRENT_PYTHON_VERSION); Debian/Ubuntu: apt-get install" >&2; \
+	  echo "  python$(CURRENT_PYTHON_VERSION)-venv) and rerun, or pass PYTHON_CURRENT=/path/to/python$(CURRENT_PYTHON_VERSION)" >&2; \
+	  exit 1; fi
+	@echo "== building $(VENV_CURRENT) with $(PYTHON_CURRENT)"
+	rm -rf $(VENV_CURRENT)
+	"$(PYTHON_CURRENT)" -m venv $(VENV_CURRENT)
+	$(PY_CURRENT) -m pip install --quiet --upgrade pip
+	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) > $(VENV_CURRENT)/requirements.txt
+	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) --no-deps > $(VENV_CURRENT)/requirements-no-deps.txt
+	$(PY_CURRENT) -m pip install --quiet -r $(VENV_CURRENT)/requirements.txt
+	$(PY_CURRENT) -m pip install --quiet --no-deps -r $(VENV_CURRENT)/requirements-no-deps.txt
+	$(PY_CURRENT) -m pip install --quiet --no-deps -e .
+	$(PY_CURRENT) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	touch $(STAMP_CURRENT)
 
 data:
 	@if [ -n "$${FASHION_MNIST_DIR:-}" ] || [ -d "$(DEBIAN_DATA)" ]; then :; \
@@ -78,12 +113,18 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
 
+test-current: export PATH := $(CURDIR)/$(VENV_CURRENT)/bin:$(PATH)
+test-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share/jupyter
+test-current: $(STAMP_CURRENT) data
+	MPLBACKEND=Agg $(PY_CURRENT) -m pytest -q $(TESTS_CURRENT)
+	D2L_EXT_QUICK=1 $(PY_CURRENT) -m pytest -q -rs notebooks
+
 # on 127.0.0.1 with a token; as root (containers, class servers) jupyter needs --allow-root. LAB_FLAGS: yours.
 lab: $(STAMP) data
 	cd notebooks && jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_CURRENT)
 
 bench: $(STAMP) data
 	MPLBACKEND=Agg $(PY) -m benchmarks.bench
