@@ -6,8 +6,9 @@
 import functools
 import sys
 
-from d2l_ext import mxnet_cpu
+from d2l_ext import compat, mxnet_cpu
 
+compat.require_d2l()
 mxnet_cpu.configure()  # must run before MXNet loads: every core, one OpenMP team
 
 import numpy as onp  # noqa: E402

@@ -11,7 +11,15 @@ import sys
 # 3 keeps it out of the notebooks (failures still raise). A value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from d2l_ext import compat  # noqa: E402
+
+compat.require_d2l()
+compat.choose_legacy_keras()  # TensorFlow >= 2.16: Keras 2 from tf-keras (the chapter uses optimizer.lr)
+
 import tensorflow as tf  # noqa: E402
+
+compat.require_keras_2(tf)
+
 from d2l import tensorflow as _d2l  # noqa: E402
 from d2l.tensorflow import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
 

@@ -23,7 +23,15 @@ INTRO = """\
 >
 > Run everything with `make run` (full data; `make run QUICK=1` for the 10 % subset, about two minutes a
 > notebook on a 2-core CPU). In Jupyter, set `{quick}=1` before starting the kernel for quick mode;
-> `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
+> `{data_dir}` names a folder with the four data files if they are elsewhere.{hosted}{note}"""
+# one line on installing d2l_ext into a hosted notebook's environment (d2l without its 2023 pins: see pyproject.toml)
+HOSTED = (
+    "\n>\n> On Colab or a JupyterHub: `%pip install --no-deps d2l==1.0.3` then"
+    ' `%pip install "<clone of this repo>[{module}]"`{extra_note}.'
+)
+EXTRA_NOTES = {  # tab -> what its extra (pyproject.toml, named as the module) needs beyond the current stack
+    "mxnet": " (MXNet 1.9.1: Python 3.11 and NumPy < 1.24 only)",
+}
 TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
     "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core (MXNet's default takes"
     "\n> half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine` says so"
@@ -46,6 +54,7 @@ def intro_cell(tab):
         quick=ENV_QUICK,
         data_dir=ENV_DIR,
         note=TAB_NOTES.get(tab, ""),
+        hosted=HOSTED.format(module=chapter.D2L_MODULE[tab], extra_note=EXTRA_NOTES.get(tab, "")),
     )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = INTRO_ID
