@@ -29,8 +29,10 @@ CURRENT_PYTHON_VERSION := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(
 PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYTHON_VERSION) 2>/dev/null) \
   $(wildcard $(HOME)/.pyenv/versions/$(CURRENT_PYTHON_VERSION).*/bin/python$(CURRENT_PYTHON_VERSION)),\
   $(if $(shell "$(p)" -c 'print(1)' 2>/dev/null),$(p))))
-# the unit tests that hold in the current lane (the others need MXNet or check the pinned lane)
-TESTS_CURRENT := tests/test_current.py tests/test_pins.py tests/test_layout.py
+# the current lane's unit tests: its own checks and d2l_ext's code that meets the frameworks (schedules, adapters,
+# loaders, figures); tests that need MXNet skip themselves; the rest do not depend on the stack (run by make test)
+TESTS_CURRENT := $(addprefix tests/test_,current.py pins.py layout.py adapters.py parity.py stateless.py \
+  schedulers.py series.py animator.py loaders.py chapter.py)
 
 .PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv venv-current test-current
 
