@@ -16,12 +16,12 @@ from d2l_ext import compat  # noqa: E402
 compat.require_d2l()
 compat.choose_legacy_keras()  # TensorFlow >= 2.16: Keras 2 from tf-keras (the chapter uses optimizer.lr)
 
-import tensorflow as tf  # noqa: E402
+with compat.tf_log_level_kept():  # TensorFlow >= 2.19 logs while loading whatever TF_CPP_MIN_LOG_LEVEL says
+    import tensorflow as tf
 
-compat.require_keras_2(tf)
-
-from d2l import tensorflow as _d2l  # noqa: E402
-from d2l.tensorflow import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
+    compat.require_keras_2(tf)
+    from d2l import tensorflow as _d2l
+    from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 
 from d2l_ext import data, determinism, series  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402

@@ -55,6 +55,27 @@ def test_the_tensorflow_drop_in_gives_keras_2_with_optimizer_lr():
     assert done.stdout.split() == ["0.25"]
 
 
+def test_importing_the_tensorflow_drop_in_writes_no_log_line_to_stderr():
+    done = python("from d2l_ext import tensorflow", TF_USE_LEGACY_KERAS=None, TF_CPP_MIN_LOG_LEVEL=None)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == ""
+
+
+def test_tensorflow_log_lines_below_the_level_are_dropped_and_all_else_kept(capfd, monkeypatch):
+    monkeypatch.setenv(compat.TF_LOG_LEVEL, "2")
+    lines = [
+        compat.ABSL_NOTICE + "\n",
+        "I0000 00:00:1795951059.880075   26353 cudart_stub.cc:31] Could not find cuda drivers on your machine\n",
+        "W0000 00:00:1795951059.880075   26353 port.cc:153] a warning\n",
+        "E0000 00:00:1795951059.880075   26353 cuda_dnn.cc:8579] an error\n",
+        "a line of anything else\n",
+    ]
+    with compat.tf_log_level_kept():
+        for line in lines:
+            os.write(2, line.encode())
+    assert capfd.readouterr().err == "".join(lines[3:])
+
+
 @needs_tf_keras
 def test_tensorflow_with_keras_3_stops_with_the_remedy():
     done = python(READS_LR, TF_USE_LEGACY_KERAS="0", TF_CPP_MIN_LOG_LEVEL="3")
