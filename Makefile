@@ -34,12 +34,13 @@ PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYT
 TESTS_CURRENT := $(addprefix tests/test_,current.py pins.py layout.py adapters.py parity.py stateless.py \
   schedulers.py series.py animator.py loaders.py chapter.py)
 
-.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv venv-current test-current
+.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv venv-current test-current run-current
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
+	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
 	@echo "make check-generated fail when they drifted from the chapter"
@@ -115,11 +116,19 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
 
-test-current: export PATH := $(CURDIR)/$(VENV_CURRENT)/bin:$(PATH)
-test-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share/jupyter
+test-current run-current: export PATH := $(CURDIR)/$(VENV_CURRENT)/bin:$(PATH)
+test-current run-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share/jupyter
 test-current: $(STAMP_CURRENT) data
 	MPLBACKEND=Agg $(PY_CURRENT) -m pytest -q $(TESTS_CURRENT)
 	D2L_EXT_QUICK=1 $(PY_CURRENT) -m pytest -q -rs notebooks
+
+# the PyTorch and TensorFlow notebooks executed on the current stack, as copies in build/current-run (the committed
+# notebooks stay the pinned lane's); TABS_CURRENT=pytorch for one
+TABS_CURRENT ?= pytorch tensorflow
+run-current: $(STAMP_CURRENT) data
+	mkdir -p build/current-run
+	for tab in $(TABS_CURRENT); do cp notebooks/lr-scheduler-$$tab.ipynb build/current-run/; done
+	D2L_EXT_QUICK=$(QUICK) $(PY_CURRENT) -m tools.execute $(TABS_CURRENT:%=build/current-run/lr-scheduler-%.ipynb)
 
 # on 127.0.0.1 with a token; as root (containers, class servers) jupyter needs --allow-root. LAB_FLAGS: yours.
 lab: $(STAMP) data
