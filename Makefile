@@ -1,5 +1,7 @@
 # make run   — execute the three notebooks in place (full data; QUICK=1 for the quick subset)
 # make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
+# make test-current — the same notebooks (PyTorch, TensorFlow) on the current stack: .venv-current from
+#   environment-current.yml (Python 3.12, NumPy 2, newest frameworks); MXNet stays in the pinned lane
 # Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
 # Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.
 
@@ -20,13 +22,29 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
+CURRENT_ENV := environment-current.yml
+VENV_CURRENT := .venv-current
+PY_CURRENT := $(VENV_CURRENT)/bin/python
+STAMP_CURRENT := $(VENV_CURRENT)/.installed
+CURRENT_PYTHON_VERSION := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(CURRENT_ENV))
+# the first python$(CURRENT_PYTHON_VERSION) that runs: on PATH, else pyenv's (its shim fails outside its version)
+PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYTHON_VERSION) 2>/dev/null) \
+  $(wildcard $(HOME)/.pyenv/versions/$(CURRENT_PYTHON_VERSION).*/bin/python$(CURRENT_PYTHON_VERSION)),\
+  $(if $(shell "$(p)" -c 'print(1)' 2>/dev/null),$(p))))
+# the current lane's unit tests: its own checks and d2l_ext's code that meets the frameworks (schedules, adapters,
+# loaders, figures); tests that need MXNet skip themselves; the rest do not depend on the stack (run by make test)
+TESTS_CURRENT := $(addprefix tests/test_,current.py pins.py layout.py adapters.py parity.py stateless.py \
+  schedulers.py series.py animator.py loaders.py chapter.py)
+
 .PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks test-browser browser lab \
-	bench classroom-budget clean-venv
+	bench classroom-budget clean-venv venv-current test-current run-current
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
+	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
+	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
@@ -53,6 +71,26 @@ $(STAMP): environment.yml tools/pins.py pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
 	touch $(STAMP)
+
+venv-current: $(STAMP_CURRENT)
+
+$(STAMP_CURRENT): $(CURRENT_ENV) tools/pins.py pyproject.toml
+	@if [ -z "$(PYTHON_CURRENT)" ]; then \
+	  echo "error: Python $(CURRENT_PYTHON_VERSION) not found (the current lane, $(CURRENT_ENV))." >&2; \
+	  echo "  Install it (pyenv install $(CURRENT_PYTHON_VERSION); Debian/Ubuntu: apt-get install" >&2; \
+	  echo "  python$(CURRENT_PYTHON_VERSION)-venv) and rerun, or pass PYTHON_CURRENT=/path/to/python$(CURRENT_PYTHON_VERSION)" >&2; \
+	  exit 1; fi
+	@echo "== building $(VENV_CURRENT) with $(PYTHON_CURRENT)"
+	rm -rf $(VENV_CURRENT)
+	"$(PYTHON_CURRENT)" -m venv $(VENV_CURRENT)
+	$(PY_CURRENT) -m pip install --quiet --upgrade pip
+	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) > $(VENV_CURRENT)/requirements.txt
+	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) --no-deps > $(VENV_CURRENT)/requirements-no-deps.txt
+	$(PY_CURRENT) -m pip install --quiet -r $(VENV_CURRENT)/requirements.txt
+	$(PY_CURRENT) -m pip install --quiet --no-deps -r $(VENV_CURRENT)/requirements-no-deps.txt
+	$(PY_CURRENT) -m pip install --quiet --no-deps -e .
+	$(PY_CURRENT) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	touch $(STAMP_CURRENT)
 
 data:
 	@if [ -n "$${FASHION_MNIST_DIR:-}" ] || [ -d "$(DEBIAN_DATA)" ]; then :; \
@@ -94,13 +132,26 @@ browser:
 	    { apt-get update -qq && apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }; \
 	else echo "error: make test-browser needs Chromium and its driver: sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
 	  exit 1; fi
+test-current run-current: export PATH := $(CURDIR)/$(VENV_CURRENT)/bin:$(PATH)
+test-current run-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share/jupyter
+test-current: $(STAMP_CURRENT) data
+	MPLBACKEND=Agg $(PY_CURRENT) -m pytest -q $(TESTS_CURRENT)
+	D2L_EXT_QUICK=1 $(PY_CURRENT) -m pytest -q -rs notebooks
+
+# the PyTorch and TensorFlow notebooks executed on the current stack, as copies in build/current-run (the committed
+# notebooks stay the pinned lane's); TABS_CURRENT=pytorch for one
+TABS_CURRENT ?= pytorch tensorflow
+run-current: $(STAMP_CURRENT) data
+	mkdir -p build/current-run
+	for tab in $(TABS_CURRENT); do cp notebooks/lr-scheduler-$$tab.ipynb build/current-run/; done
+	D2L_EXT_QUICK=$(QUICK) $(PY_CURRENT) -m tools.execute $(TABS_CURRENT:%=build/current-run/lr-scheduler-%.ipynb)
 
 # on 127.0.0.1 with a token; as root (containers, class servers) jupyter needs --allow-root. LAB_FLAGS: yours.
 lab: $(STAMP) data
 	cd notebooks && jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_CURRENT)
 
 bench: $(STAMP) data
 	MPLBACKEND=Agg $(PY) -m benchmarks.bench

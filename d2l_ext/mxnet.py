@@ -6,8 +6,9 @@
 import functools
 import sys
 
-from d2l_ext import cpus, mxnet_cpu
+from d2l_ext import compat, cpus, mxnet_cpu
 
+compat.require_d2l()
 mxnet_cpu.configure()  # must run before MXNet loads: NaiveEngine, one OpenMP team
 cpus.configure()  # threads from the CPU share, short OpenMP spinning
 

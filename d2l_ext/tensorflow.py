@@ -6,7 +6,7 @@
 import os
 import sys
 
-from d2l_ext import cpus
+from d2l_ext import compat, cpus
 
 # Before TensorFlow loads: its C++ start-up log (oneDNN, "could not find cuda drivers", TensorRT, and TF 2.15's
 # spurious "Unable to register cuDNN factory" errors) differs from machine to machine and teaches nothing here;
@@ -14,9 +14,15 @@ from d2l_ext import cpus
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 cpus.configure()  # TensorFlow's thread pools sized by the CPU share
 
-import tensorflow as tf  # noqa: E402
-from d2l import tensorflow as _d2l  # noqa: E402
-from d2l.tensorflow import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
+compat.require_d2l()
+compat.choose_legacy_keras()  # TensorFlow >= 2.16: Keras 2 from tf-keras (the chapter uses optimizer.lr)
+
+with compat.tf_log_level_kept():  # TensorFlow >= 2.19 logs while loading whatever TF_CPP_MIN_LOG_LEVEL says
+    import tensorflow as tf
+
+    compat.require_keras_2(tf)
+    from d2l import tensorflow as _d2l
+    from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 
 from d2l_ext import data, determinism, series  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402

@@ -6,8 +6,9 @@
 import functools
 import sys
 
-from d2l_ext import cpus
+from d2l_ext import compat, cpus
 
+compat.require_d2l()
 cpus.configure()  # before torch loads its OpenMP: threads from the CPU share, short spinning
 
 import torch  # noqa: E402

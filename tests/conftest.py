@@ -38,6 +38,9 @@ def torch():
 @pytest.fixture(scope="module")
 def tf():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from d2l_ext import compat
+
+    compat.choose_legacy_keras()  # as d2l_ext.tensorflow does: TensorFlow >= 2.16 loads Keras 2 only if told first
     return pytest.importorskip("tensorflow")
 
 

@@ -1,7 +1,9 @@
 """A pytest plugin for nbval (loaded by pyproject.toml's addopts): the payloads it does not compare, stderr
-streams that hold only framework log lines left out, and, in quick mode, a student's memory budget, the bands
-each training's final figures must land in (tests/bands.json) and a train point in every epoch of its figure."""
+streams that hold only framework log lines left out, the MXNet notebook skipped where MXNet is not installed
+(the current lane), and, in quick mode, a student's memory budget, the bands each training's final figures must
+land in (tests/bands.json) and a train point in every epoch of its figure."""
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -47,6 +49,21 @@ def pytest_collectstart(collector):
     """Tell nbval which output payloads not to compare."""
     if collector.fspath and collector.fspath.ext == ".ipynb":
         collector.skip_compare += NBVAL_SKIP
+
+
+MXNET_NOTEBOOK = "lr-scheduler-mxnet.ipynb"
+NO_MXNET = (
+    "MXNet is not installed: MXNet 1.9.1 needs NumPy < 1.24, so the current lane (environment-current.yml) "
+    "leaves it out; `make test` runs this notebook in the pinned lane"
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Skip the MXNet notebook's cells, saying why, where MXNet is not installed."""
+    if importlib.util.find_spec("mxnet") is None:
+        for item in items:
+            if Path(str(item.fspath)).name == MXNET_NOTEBOOK:
+                item.add_marker(pytest.mark.skip(reason=NO_MXNET))
 
 
 def band_for(item):

@@ -2,6 +2,7 @@
 
 import ast
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,12 +13,17 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tools import pins
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 300  # a file a reader can hold in their head
 # folder -> the project folders its code must not import (imports point one way: benchmarks -> tools -> d2l_ext)
 MUST_NOT_IMPORT = {"d2l_ext": {"tools", "benchmarks", "tests"}, "tools": {"benchmarks", "tests"}}
-DROP_INS = "from d2l_ext import mxnet, torch, tensorflow"
+# the drop-ins whose framework this lane installs (all three in the pinned lane; no MXNet in the current one)
+FRAMEWORKS = [f for f in ("mxnet", "torch", "tensorflow") if importlib.util.find_spec(f)]
+DROP_INS = f"from d2l_ext import {', '.join(FRAMEWORKS)}"
 
 
 def python_files(*folders):
@@ -52,15 +58,33 @@ def test_no_python_file_is_over_the_line_budget():
     assert long == {}
 
 
-def test_the_tested_environment_satisfies_every_dependency_range_in_pyproject():
+def applicable(requirements):
+    """The requirements whose environment marker holds here (e.g. tf-keras only on Python 3.12+)."""
+    return [r for r in map(Requirement, requirements) if r.marker is None or r.marker.evaluate()]
+
+
+def lane_extras(extras):
+    """The extras this lane installs: those each of whose packages its environment file pins (not MXNet in the
+    current lane)."""
+    pinned = {canonicalize_name(name) for name in pins.pins(pins.lane())}
+    return {extra: reqs for extra, reqs in extras.items() if {canonicalize_name(r.name) for r in reqs} <= pinned}
+
+
+def test_this_lane_satisfies_every_dependency_range_in_pyproject_for_the_extras_it_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    ranges = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    extras = lane_extras({name: applicable(reqs) for name, reqs in project["optional-dependencies"].items()})
+    assert {"torch", "tensorflow", "test"} <= set(extras)
     unmet = [
         f"{r} (installed {v})"
-        for r in map(Requirement, ranges)
+        for r in applicable(project["dependencies"]) + [r for reqs in extras.values() for r in reqs]
         if (v := importlib.metadata.version(r.name)) not in r.specifier
     ]
     assert unmet == []
+
+
+def test_d2l_is_no_dependency_since_its_exact_pins_would_replace_numpy():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "d2l" not in {Requirement(r).name for r in project["dependencies"]}
 
 
 def pip(*args):

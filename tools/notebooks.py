@@ -24,7 +24,15 @@ INTRO = """\
 > Run everything with `make run` (full data; `make run QUICK=1` for quick mode, about four minutes a
 > notebook on a 2-core CPU: 1,280 training and 100 test images of each class, every figure whole). In
 > Jupyter, set `{quick}=1` before starting the kernel for quick mode (a class image built from `binder/`
-> has it on); `{data_dir}` names a folder with the four data files if they are elsewhere.{note}"""
+> has it on); `{data_dir}` names a folder with the four data files if they are elsewhere.{hosted}{note}"""
+# one line on installing d2l_ext into a hosted notebook's environment (d2l without its 2023 pins: see pyproject.toml)
+HOSTED = (
+    "\n>\n> On Colab or a JupyterHub: `%pip install --no-deps d2l==1.0.3` then"
+    ' `%pip install "<clone of this repo>[{module}]"`{extra_note}.'
+)
+EXTRA_NOTES = {  # tab -> what its extra (pyproject.toml, named as the module) needs beyond the current stack
+    "mxnet": " (MXNet 1.9.1: Python 3.11 and NumPy < 1.24 only)",
+}
 TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
     "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core it may use (MXNet's"
     "\n> default takes half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine`"
@@ -47,6 +55,7 @@ def intro_cell(tab):
         quick=ENV_QUICK,
         data_dir=ENV_DIR,
         note=TAB_NOTES.get(tab, ""),
+        hosted=HOSTED.format(module=chapter.D2L_MODULE[tab], extra_note=EXTRA_NOTES.get(tab, "")),
     )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = INTRO_ID
