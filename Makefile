@@ -18,10 +18,11 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # our python3 kernel (in .venv) comes before any user-level kernel of that name
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks lab bench clean-venv
+.PHONY: help venv data notebooks check-generated lint run exercises test test-unit test-notebooks lab bench clean-venv
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
+	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (full data: ~30 min)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make notebooks       regenerate notebooks and d2l_ext's generated code from notebooks/lr-scheduler.md"
@@ -69,6 +70,9 @@ lint: $(STAMP)
 
 run: $(STAMP) data
 	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute $(NOTEBOOKS)
+
+exercises: $(STAMP) data
+	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute notebooks/exercises-pytorch.ipynb
 
 test: $(STAMP) data lint check-generated test-unit test-notebooks
 

@@ -1,6 +1,7 @@
 """A pytest plugin for nbval (loaded by pyproject.toml's addopts): the payloads it does not compare, stderr
-streams that hold only framework log lines left out, and the bands each training's final figures must land in
-when the notebooks run in quick mode (tests/bands.json)."""
+streams that hold only framework log lines left out, the bands each training's final figures must land in
+when the notebooks run in quick mode (tests/bands.json), and, in cells whose values are not compared, the
+figures and tables the stored outputs hold (the answer key's sweeps)."""
 
 import json
 from pathlib import Path
@@ -14,6 +15,8 @@ from tools.bands import BANDS, final_figures
 # Figures are compared by their text/plain form and their plotted numbers (d2l_ext.series); their SVG/PNG/HTML
 # renderings differ from run to run in ids and metadata.
 NBVAL_SKIP = ("image/svg+xml", "image/png", "text/html", "application/javascript")
+# a cell tagged nbval-ignore-output that stored one of these must make it again: its values vary, not its content
+MUST_RETURN = ("image/png", "image/svg+xml", "text/markdown")
 
 
 def without_empty_logs(cell, outputs):
@@ -52,10 +55,27 @@ def band_for(item):
     return bands.get(Path(str(item.fspath)).name, {}).get(item.cell.get("id"))
 
 
+def kinds(outputs):
+    """The MUST_RETURN payload kinds among outputs."""
+    return {kind for o in outputs or [] for kind in o.get("data", {}) if kind in MUST_RETURN}
+
+
+def missing_kinds(item):
+    """For a cell whose values nbval does not compare: the stored figure and table kinds this run did not make."""
+    if not hasattr(item, "cell") or item.options["check"]:
+        return set()
+    return kinds(item.cell.outputs) - kinds(item.test_outputs)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """After nbval ran a training cell in quick mode: its final figures must lie in the recorded band."""
+    """After nbval ran a cell: stored figures and tables made again; in quick mode, training within its band."""
     result = yield
+    missing = missing_kinds(item)
+    if missing:
+        raise AssertionError(
+            f"cell {item.cell.get('id')}: its stored outputs hold {sorted(missing)}, this run made none"
+        )
     band = band_for(item)
     if band:
         figures = final_figures(item.test_outputs)

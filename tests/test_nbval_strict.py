@@ -151,3 +151,27 @@ def test_a_python_warning_on_stderr_is_compared_with_the_cells_temporary_file_sa
     assert nbval(tmp_path, WARN, warning(0.2, pid=12)).returncode == 0
     done = nbval(tmp_path, WARN, warning(0.1, pid=12))
     assert done.returncode == 1 and "mismatch 'stderr'" in done.stdout and "the rate is now 0.1" in done.stdout
+
+
+def tagged_ignore_output(tmp_path, source, outputs):
+    """nbval's run on a one-cell notebook tagged nbval-ignore-output, with the given stored outputs."""
+    cell = nbformat.v4.new_code_cell(source, outputs=outputs, execution_count=1)
+    cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG]
+    path = tmp_path / "one.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    return run_nbval(path)
+
+
+def test_a_cell_whose_values_are_ignored_must_still_make_its_stored_figure_and_table(tmp_path):
+    stored = [
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"}),
+        nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n| - |\n| 1 |", "text/plain": "<Md>"}),
+    ]
+    made = (
+        "display({'image/png': 'AAAA', 'text/plain': 'other'}, raw=True); display({'text/markdown': '| 2 |'}, raw=True)"
+    )
+    assert tagged_ignore_output(tmp_path, made, stored).returncode == 0
+    done = tagged_ignore_output(tmp_path, "print('trained, drew nothing')", stored)
+    assert done.returncode == 1 and "its stored outputs hold ['image/png', 'text/markdown'], this run made none" in (
+        done.stdout
+    ), done.stdout[-3000:]
