@@ -100,3 +100,12 @@ def test_a_quick_sweep_writes_its_json_figure_and_table(tmp_path, torch, capsys)
     assert (folder / "exercise2.png").read_bytes()[:4] == b"\x89PNG"
     assert (folder / report.TABLE_NAME).read_text().startswith("| PolyScheduler power |")
     assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("real_data")
+def test_together_trains_a_seeds_trials_in_one_vmapped_step(tmp_path, torch):
+    configs = exercises.configs(2, quick=True, grid=(1, 2), epochs=2)
+    records = engine.run(configs, tmp_path, together=True, log=quiet)
+    assert [r["config"]["value"] for r in records] == [1, 2] and {r["trained_together"] for r in records} == {2}
+    assert [[e["lr"] for e in r["epochs"]] for r in records] == [[0.3, 0.15], [0.3, 0.075]]  # 0.3 * (1 - e/2)**p
+    assert records[0]["test_acc"] != records[1]["test_acc"]
