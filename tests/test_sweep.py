@@ -2,11 +2,18 @@
 they finish and a rerun trains only the rest; a quick sweep writes its JSON, figure and table."""
 
 import json
+import os
 
 import pytest
 
-from d2l_ext import sweep
+from d2l_ext import data, sweep
 from d2l_ext.sweep import cli, engine, exercises, report
+
+
+@pytest.fixture(autouse=True)
+def quick_mode_restored(monkeypatch):
+    """A sweep sets D2L_EXT_QUICK for its trials, as the fast runner does: each test puts it back."""
+    monkeypatch.setenv(data.ENV_QUICK, os.environ.get(data.ENV_QUICK, "0"))
 
 
 def quiet(*args):

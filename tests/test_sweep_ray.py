@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from d2l_ext import data
 from d2l_ext.sweep import engine, exercises
 
 VARYING = {"wall_s", "date", "pid", "first_epoch_s", "steady_epoch_s", "train_time_s"}
+
+
+@pytest.fixture(autouse=True)
+def quick_mode_restored(monkeypatch):
+    """A sweep sets D2L_EXT_QUICK for its trials, as the fast runner does: each test puts it back."""
+    monkeypatch.setenv(data.ENV_QUICK, os.environ.get(data.ENV_QUICK, "0"))
 
 
 def quiet(*args):
