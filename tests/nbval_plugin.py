@@ -11,6 +11,7 @@ from nbval.plugin import IPyNbCell
 
 from d2l_ext.data import quick_mode
 from tools.bands import BANDS, final_figures
+from tools.exercises import SHOWS_FIGURE_AND_TABLE  # the answer key's sweep cells: a figure and a table, stored or not
 
 # Figures are compared by their text/plain form and their plotted numbers (d2l_ext.series); their SVG/PNG/HTML
 # renderings differ from run to run in ids and metadata.
@@ -61,10 +62,13 @@ def kinds(outputs):
 
 
 def missing_kinds(item):
-    """For a cell whose values nbval does not compare: the stored figure and table kinds this run did not make."""
+    """For a cell whose values nbval does not compare: the figure and table kinds it must make and did not."""
     if not hasattr(item, "cell") or item.options["check"]:
         return set()
-    return kinds(item.cell.outputs) - kinds(item.test_outputs)
+    wanted = kinds(item.cell.outputs)
+    if SHOWS_FIGURE_AND_TABLE in item.cell.get("metadata", {}).get("tags", []):
+        wanted |= {"image/png", "text/markdown"}
+    return wanted - kinds(item.test_outputs)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -74,7 +78,7 @@ def pytest_runtest_call(item):
     missing = missing_kinds(item)
     if missing:
         raise AssertionError(
-            f"cell {item.cell.get('id')}: its stored outputs hold {sorted(missing)}, this run made none"
+            f"cell {item.cell.get('id')}: must show {sorted(missing)} (stored outputs or tag), this run made none"
         )
     band = band_for(item)
     if band:

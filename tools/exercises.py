@@ -1,8 +1,8 @@
 """Build the answer-key notebook notebooks/exercises-pytorch.ipynb from notebooks/exercises-pytorch.md.
 
 Same markdown format as the chapter (tools/chapter.py), PyTorch tab only; outputs of unchanged cells are kept.
-Cells that run a sweep (`sweep.run(`) carry the nbval ignore-output tag: their numbers come from training, and in
-quick mode from a smaller sweep; tests/nbval_plugin.py still requires their figures and tables.
+Cells that run a sweep (`sweep.run(`) carry the nbval ignore-output tag (their numbers come from training, and in
+quick mode from a smaller sweep) and a tag with which tests/nbval_plugin.py requires a figure and a table of them.
 """
 
 import re
@@ -15,13 +15,14 @@ TAB = "pytorch"
 SOURCE = notebooks.NOTEBOOK_DIR / "exercises-pytorch.md"
 NOTEBOOK = notebooks.NOTEBOOK_DIR / "exercises-pytorch.ipynb"
 SWEEP_CALL = re.compile(r"\bsweep\.run\(")
+SHOWS_FIGURE_AND_TABLE = "d2l-ext-shows-figure-and-table"  # tests/nbval_plugin.py requires both in such a cell
 
 
 def new_cell(kind, source, index):
     """A notebook cell; a cell running a sweep is tagged so nbval does not compare its values."""
     cell = notebooks.new_cell(kind, source, index)
     if kind == "code" and SWEEP_CALL.search(source):
-        cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG]
+        cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG, SHOWS_FIGURE_AND_TABLE]
     return cell
 
 
