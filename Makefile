@@ -36,11 +36,12 @@ PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYT
 TESTS_CURRENT := $(addprefix tests/test_,current.py pins.py layout.py adapters.py parity.py stateless.py \
   schedulers.py series.py animator.py loaders.py chapter.py)
 
-.PHONY: help venv data notebooks check-generated lint run test test-unit test-notebooks test-browser browser lab \
+.PHONY: help venv data notebooks check-generated lint run exercises test test-unit test-notebooks test-browser browser lab \
 	bench classroom-budget clean-venv venv-current test-current run-current
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
+	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (full data: ~30 min)"
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
@@ -112,6 +113,9 @@ lint: $(STAMP)
 
 run: $(STAMP) data
 	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute $(NOTEBOOKS)
+
+exercises: $(STAMP) data
+	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute notebooks/exercises-pytorch.ipynb
 
 test: $(STAMP) data lint check-generated test-unit test-notebooks
 

@@ -1,6 +1,7 @@
 """A pytest plugin for nbval (loaded by pyproject.toml's addopts): the payloads it does not compare, stderr
 streams that hold only framework log lines left out, the MXNet notebook skipped where MXNet is not installed
-(the current lane), and, in quick mode, a student's memory budget, the bands each training's final figures must
+(the current lane), in cells whose values are not compared the figures and tables the stored outputs hold (the
+answer key's sweeps), and, in quick mode, a student's memory budget, the bands each training's final figures must
 land in (tests/bands.json) and a train point in every epoch of its figure."""
 
 import importlib.util
@@ -14,6 +15,7 @@ from nbval.plugin import IPyNbCell
 from d2l_ext import series
 from d2l_ext.data import quick_mode
 from tools.bands import BANDS, final_figures
+from tools.exercises import SHOWS_FIGURE_AND_TABLE  # the answer key's sweep cells: a figure and a table, stored or not
 
 # Figures are compared by their text/plain form and their plotted numbers (d2l_ext.series); their SVG/PNG/HTML
 # renderings differ from run to run in ids and metadata.
@@ -21,6 +23,8 @@ NBVAL_SKIP = ("image/svg+xml", "image/png", "text/html", "application/javascript
 MEMORY_BUDGET = 2_000_000_000  # bytes: "2G", the usual per-user limit of BinderHub and JupyterHub deployments
 PEAK_RSS = re.compile(r"^VmHWM:\s+(\d+) kB$", re.MULTILINE)  # /proc/<pid>/status: the peak resident set
 TRAIN_LINES = ("train loss", "train acc")  # the chapter's loops add them every 50 minibatches (TensorFlow: per epoch)
+# a cell tagged nbval-ignore-output that stored one of these must make it again: its values vary, not its content
+MUST_RETURN = ("image/png", "image/svg+xml", "text/markdown")
 
 
 def without_empty_logs(cell, outputs):
@@ -106,12 +110,33 @@ def check_memory(item):
         )
 
 
+def kinds(outputs):
+    """The MUST_RETURN payload kinds among outputs."""
+    return {kind for o in outputs or [] for kind in o.get("data", {}) if kind in MUST_RETURN}
+
+
+def missing_kinds(item):
+    """For a cell whose values nbval does not compare: the figure and table kinds it must make and did not."""
+    if not hasattr(item, "cell") or item.options["check"]:
+        return set()
+    wanted = kinds(item.cell.outputs)
+    if SHOWS_FIGURE_AND_TABLE in item.cell.get("metadata", {}).get("tags", []):
+        wanted |= {"image/png", "text/markdown"}
+    return wanted - kinds(item.test_outputs)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """After nbval ran a cell in quick mode: the kernel within a student's memory; after a training cell, its final
-    figures in the recorded band and its figure with train-loss and train-acc points in every epoch."""
+    """After nbval ran a cell: stored figures and tables made again; in quick mode, the kernel within a student's
+    memory and, after a training cell, its final figures in the recorded band and its figure with train-loss and
+    train-acc points in every epoch."""
     result = yield
     check_memory(item)
+    missing = missing_kinds(item)
+    if missing:
+        raise AssertionError(
+            f"cell {item.cell.get('id')}: must show {sorted(missing)} (stored outputs or tag), this run made none"
+        )
     band = band_for(item)
     if band:
         figures = final_figures(item.test_outputs)

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from d2l_ext import series
-from tools import notebooks
+from tools import exercises, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 # the options `make test-notebooks` uses: pyproject.toml's, read from the repository root
@@ -174,3 +174,33 @@ def test_a_kernel_over_a_students_memory_budget_fails_in_quick_mode(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
     done = run_nbval(path, quick=True)
     assert done.returncode == 1 and "exceeds a student's 2 GB" in done.stdout, done.stdout[-3000:]
+
+
+def tagged_ignore_output(tmp_path, source, outputs, *tags):
+    """nbval's run on a one-cell notebook tagged nbval-ignore-output (and `tags`), with the given stored outputs."""
+    cell = nbformat.v4.new_code_cell(source, outputs=outputs, execution_count=1 if outputs else None)
+    cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG, *tags]
+    path = tmp_path / "one.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    return run_nbval(path)
+
+
+def test_a_cell_whose_values_are_ignored_must_still_make_its_stored_figure_and_table(tmp_path):
+    stored = [
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"}),
+        nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n| - |\n| 1 |", "text/plain": "<Md>"}),
+    ]
+    made = (
+        "display({'image/png': 'AAAA', 'text/plain': 'other'}, raw=True); display({'text/markdown': '| 2 |'}, raw=True)"
+    )
+    assert tagged_ignore_output(tmp_path, made, stored).returncode == 0
+    done = tagged_ignore_output(tmp_path, "print('trained, drew nothing')", stored)
+    assert done.returncode == 1 and "must show ['image/png', 'text/markdown'] (stored outputs or tag)" in done.stdout
+
+
+def test_an_answer_key_sweep_cell_must_make_a_figure_and_a_table_even_with_nothing_stored(tmp_path):
+    tag = exercises.SHOWS_FIGURE_AND_TABLE
+    done = tagged_ignore_output(tmp_path, "display({'text/markdown': '| 2 |'}, raw=True)", [], tag)
+    assert done.returncode == 1 and "must show ['image/png']" in done.stdout, done.stdout[-3000:]
+    made = "display({'image/png': 'AAAA', 'text/plain': 'x'}, raw=True); display({'text/markdown': '| 2 |'}, raw=True)"
+    assert tagged_ignore_output(tmp_path, made, [], tag).returncode == 0

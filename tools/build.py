@@ -2,26 +2,27 @@
 
 import sys
 
-from tools import binder, codegen, notebooks
+from tools import binder, codegen, exercises, notebooks
 
 USAGE = "usage: python -m tools.build generate|check"
 
 
 def main(argv):
-    """Generate everything from notebooks/lr-scheduler.md, or check nothing drifted from it."""
+    """Generate everything from notebooks/lr-scheduler.md (and the answer key from its source), or check."""
     if argv == ["generate"]:
         codegen.generate()
         notebooks.generate()
+        exercises.generate()
         binder.generate()
         return 0
     if argv == ["check"]:
-        problems = codegen.check() + notebooks.check() + binder.check()
+        problems = codegen.check() + notebooks.check() + exercises.check() + binder.check()
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
-            print("Run `make notebooks` to regenerate from notebooks/lr-scheduler.md.", file=sys.stderr)
+            print("Run `make notebooks` to regenerate from notebooks/*.md.", file=sys.stderr)
             return 1
-        print("notebooks and d2l_ext's generated code match notebooks/lr-scheduler.md; binder/ matches environment.yml")
+        print("notebooks and d2l_ext's generated code match notebooks/*.md; binder/ matches environment.yml")
         return 0
     print(USAGE, file=sys.stderr)
     return 2

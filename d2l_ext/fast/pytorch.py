@@ -20,7 +20,8 @@ from d2l_ext.fast.together import TogetherStep
 from d2l_ext.schedulers import CosineScheduler, SquareRootScheduler
 from d2l_ext.torch import to_tensors, try_gpu
 
-# run -> (initial lr, scheduler factory): the chapter's PyTorch cells, stepped once per epoch as there
+# run -> (initial lr, scheduler factory): the chapter's PyTorch cells, stepped once per epoch as there; a Trainer
+# also takes such a pair itself as a run (the exercise sweeps, d2l_ext/sweep)
 SCHEDULES = {
     "constant": (0.3, lambda opt: None),
     "square_root": (0.1, lambda opt: SquareRootScheduler(lr=0.1)),
@@ -57,6 +58,11 @@ def net_fn():
 loss = nn.CrossEntropyLoss()
 # fmt: on
 # ---- end of generated code ----
+
+
+def spec(run):
+    """A run's (initial lr, scheduler factory): SCHEDULES' for a name, else the pair itself."""
+    return SCHEDULES[run] if isinstance(run, str) else run
 
 
 def resolve_mode(mode, device):
@@ -150,7 +156,7 @@ class Trainer:
                 self.net_fn().to(self.device),
                 self.loss,
                 *self.train_data,
-                lrs=[SCHEDULES[run][0] for run in self.together],
+                lrs=[spec(run)[0] for run in self.together],
             )
             if self.mode == "graph":
                 self.graph = GraphStep(self.step, batch_size)
@@ -216,12 +222,12 @@ class Trainer:
         net.eval()
         return sum((net(X).argmax(1) == y).sum() for X, y in self.test_batches())
 
-    def train(self, run, num_epochs):
-        """Train one run of SCHEDULES; a list of per-epoch records."""
+    def train(self, run, num_epochs, seed=None):
+        """Train one run (of SCHEDULES, or an (lr, factory) pair); a list of per-epoch records."""
         if self.together:
-            raise ValueError(f"this Trainer trains {', '.join(self.together)} together: call train_together")
-        determinism.seed_everything(torch.manual_seed)
-        lr, make_scheduler = SCHEDULES[run]
+            raise ValueError(f"this Trainer trains {len(self.together)} runs together: call train_together")
+        determinism.seed_everything(torch.manual_seed, seed)
+        lr, make_scheduler = spec(run)
         net = self.new_net()
         optimizer = torch.optim.SGD(net.parameters(), lr=lr)  # holds the lr the schedulers set
         scheduler, history = make_scheduler(optimizer), []
@@ -247,13 +253,13 @@ class Trainer:
             advance(optimizer, scheduler, epoch)
         return history
 
-    def train_together(self, num_epochs):
+    def train_together(self, num_epochs, seed=None):
         """Train every run of `together` at once; {run: per-epoch records}, each epoch's time shared by all."""
-        determinism.seed_everything(torch.manual_seed)  # the same weights and batch order each run gets alone
+        determinism.seed_everything(torch.manual_seed, seed)  # the same weights and batch order each run gets alone
         load(self.step, self.step.stacked(self.net_fn().to(self.device)))
         clocks = {}  # run -> (an optimizer holding the run's lr, its scheduler): the weights live in the step
         for run in self.together:
-            lr, make_scheduler = SCHEDULES[run]
+            lr, make_scheduler = spec(run)
             optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
             clocks[run] = optimizer, make_scheduler(optimizer)
         histories, count, n_test = {run: [] for run in self.together}, len(self.train_data[1]), len(self.test_data[1])

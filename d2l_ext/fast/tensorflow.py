@@ -96,10 +96,10 @@ class Trainer:
             verbose=0,
         )
 
-    def train(self, run, num_epochs):
-        """Train one run of SCHEDULES; a list of per-epoch records."""
-        determinism.seed_everything(tf.random.set_seed)
-        lr, make_schedule = SCHEDULES[run]
+    def train(self, run, num_epochs, seed=None):
+        """Train one run (of SCHEDULES, or an (lr, factory) pair as the sweeps give); a list of per-epoch records."""
+        determinism.seed_everything(tf.random.set_seed, seed)
+        lr, make_schedule = SCHEDULES[run] if isinstance(run, str) else run
         schedule, clock = make_schedule(), EpochClock()
         callbacks = [clock] + ([LearningRateScheduler(schedule)] if schedule else [])
         logs = self.fit(self.compiled(lr), num_epochs, callbacks).history

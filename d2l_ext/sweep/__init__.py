@@ -1,0 +1,38 @@
+"""The chapter's exercises 1, 2 and 4 answered by sweeps of its training (`python -m d2l_ext.sweep`, or `run`).
+
+In this process by default; with `ray="auto"` on a local Ray, with `ray="ADDRESS"` on a Ray cluster. Each trial
+is the fast runner's chapter LeNet run (d2l_ext/fast); exercises.py says what each exercise varies.
+Not imported by the drop-ins, and Ray is imported only when asked for.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from d2l_ext.sweep import engine, exercises, report
+
+FOLDER_NAME = "exercise{number}-{size}"  # one folder per sweep under `out`
+
+
+@dataclass
+class Result:
+    """A finished sweep: its folder, one row per grid value, every trial's record."""
+
+    folder: Path
+    rows: list
+    records: list
+
+    @property
+    def figure(self):
+        return self.folder / report.FIGURE_NAME.format(number=self.records[0]["config"]["exercise"])
+
+    @property
+    def table(self):
+        return (self.folder / report.TABLE_NAME).read_text(encoding="utf-8")
+
+
+def run(number, out, quick=False, grid=None, epochs=None, seeds=None, framework="pytorch", **engine_options):
+    """Check the grid, train the unfinished trials (engine.run's options: ray, threads, gpus, together), report."""
+    configs = exercises.configs(number, quick, grid, epochs, seeds, framework)
+    folder = Path(out) / FOLDER_NAME.format(number=number, size="quick" if quick else "full")
+    records = engine.run(configs, folder, **engine_options)
+    return Result(folder, report.write(folder, number, records), records)

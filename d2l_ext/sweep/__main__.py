@@ -1,0 +1,7 @@
+"""`python -m d2l_ext.sweep`: the exercise sweeps' command line (d2l_ext/sweep/cli.py)."""
+
+import sys
+
+from d2l_ext.sweep.cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""A finished sweep as one JSON, one figure and a Markdown table, in the sweep's folder."""
+
+import io
+import json
+import statistics
+
+from d2l_ext.files import write_atomic
+from d2l_ext.sweep import exercises
+
+JSON_NAME, FIGURE_NAME, TABLE_NAME = "sweep.json", "exercise{number}.png", "table.md"
+
+
+def rows(records):
+    """One row per grid value, in grid order: final test accuracy over its seeds (mean, min, max) and more."""
+    values = list(dict.fromkeys(r["config"]["value"] for r in records))
+    found = []
+    for value in values:
+        mine = [r for r in records if r["config"]["value"] == value]
+        accs = [r["test_acc"] for r in mine]
+        found.append(
+            {
+                "value": value,
+                "schedule": mine[0]["config"]["schedule"],
+                "seeds": [r["config"]["seed"] for r in mine],
+                "test_acc": statistics.mean(accs),
+                "test_acc_min": min(accs),
+                "test_acc_max": max(accs),
+                "best_test_acc": max(max(e["test_acc"] for e in r["epochs"]) for r in mine),
+                "train_loss": statistics.mean(r["train_loss"] for r in mine),
+                "train_acc": statistics.mean(r["train_acc"] for r in mine),
+                "train_time_s": statistics.mean(r["train_time_s"] for r in mine),
+            }
+        )
+    return found
+
+
+def table(number, found):
+    """The rows as a Markdown table (final figures are after the last epoch; mean over seeds, with min-max)."""
+    label = exercises.exercise(number).label
+    lines = [
+        f"| {label} | seeds | test acc (final) | min-max | best epoch's test acc | train loss | train acc | s/trial |",
+        "| ---: | :---: | ---: | :---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in found:
+        lines.append(
+            f"| {r['value']} | {len(r['seeds'])} | {r['test_acc']:.3f} "
+            f"| {r['test_acc_min']:.3f}-{r['test_acc_max']:.3f} | {r['best_test_acc']:.3f} "
+            f"| {r['train_loss']:.3f} | {r['train_acc']:.3f} | {r['train_time_s']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def draw(number, records, found):
+    """The exercise's figure as PNG bytes: accuracy against its grid, or curves per power."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a file, drawn the same in Jupyter and on a server
+    from matplotlib import pyplot as plt
+
+    label = exercises.exercise(number).label
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    if number == 2:
+        for r in records:
+            epochs = [e["epoch"] for e in r["epochs"]]
+            name = f"power {r['config']['value']}"
+            left.plot(epochs, [e["lr"] for e in r["epochs"]], label=name)
+            right.plot(epochs, [e["test_acc"] for e in r["epochs"]], label=name)
+        left.set(xlabel="epoch", ylabel="learning rate")
+        right.set(xlabel="epoch", ylabel="test accuracy")
+    else:
+        x = [r["value"] for r in found]
+        err = [[r["test_acc"] - r["test_acc_min"] for r in found], [r["test_acc_max"] - r["test_acc"] for r in found]]
+        left.errorbar(
+            x, [r["test_acc"] for r in found], yerr=err, marker="o", capsize=4, label="final (seeds: min-max)"
+        )
+        left.plot(x, [r["best_test_acc"] for r in found], "s--", label="best epoch")
+        left.set(xlabel=label, ylabel="test accuracy")
+        right.plot(x, [r["train_loss"] for r in found], "o-")
+        right.set(xlabel=label, ylabel="final train loss")
+        if number == 1:
+            left.set_xscale("log")
+            right.set_xscale("log")
+    left.legend(fontsize=8)
+    quick = " (quick)" if records[0]["config"]["quick"] else ""
+    fig.suptitle(f"exercise {number}: {label}{quick}, {records[0]['device']}", fontsize=9)
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=100)
+    plt.close(fig)
+    return png.getvalue()
+
+
+def write(folder, number, records):
+    """Write sweep.json, the figure and table.md into `folder`; the rows."""
+    found = rows(records)
+    summary = {"exercise": number, "rows": found, "trials": records}
+    write_atomic(folder / JSON_NAME, json.dumps(summary, indent=1))
+    write_atomic(folder / FIGURE_NAME.format(number=number), draw(number, records, found))
+    write_atomic(folder / TABLE_NAME, table(number, found))
+    return found

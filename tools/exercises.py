@@ -1,0 +1,55 @@
+"""Build the answer-key notebook notebooks/exercises-pytorch.ipynb from notebooks/exercises-pytorch.md.
+
+Same markdown format as the chapter (tools/chapter.py), PyTorch tab only; outputs of unchanged cells are kept.
+Cells that run a sweep (`sweep.run(`) carry the nbval ignore-output tag (their numbers come from training, and in
+quick mode from a smaller sweep) and a tag with which tests/nbval_plugin.py requires a figure and a table of them.
+"""
+
+import re
+
+import nbformat
+
+from tools import chapter, notebooks
+
+TAB = "pytorch"
+SOURCE = notebooks.NOTEBOOK_DIR / "exercises-pytorch.md"
+NOTEBOOK = notebooks.NOTEBOOK_DIR / "exercises-pytorch.ipynb"
+SWEEP_CALL = re.compile(r"\bsweep\.run\(")
+SHOWS_FIGURE_AND_TABLE = "d2l-ext-shows-figure-and-table"  # tests/nbval_plugin.py requires both in such a cell
+
+
+def new_cell(kind, source, index):
+    """A notebook cell; a cell running a sweep is tagged so nbval does not compare its values."""
+    cell = notebooks.new_cell(kind, source, index)
+    if kind == "code" and SWEEP_CALL.search(source):
+        cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG, SHOWS_FIGURE_AND_TABLE]
+    return cell
+
+
+def build(old=None):
+    """The answer-key notebook from its source, outputs carried over from `old` where the code is unchanged."""
+    cells = chapter.read_chapter(SOURCE)
+    body = [new_cell(kind, src, i) for i, (kind, src) in enumerate(chapter.tab_cells(cells, TAB), 1)]
+    nb = nbformat.v4.new_notebook(cells=notebooks.carry_outputs(body, old))
+    nb.metadata = dict(old.metadata) if old else {}
+    nb.metadata["kernelspec"] = notebooks.KERNELSPEC
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def generate():
+    """Write the answer-key notebook."""
+    notebooks.write(build(notebooks.read(NOTEBOOK)), NOTEBOOK)
+    print(f"wrote notebooks/{NOTEBOOK.name}")
+
+
+def check():
+    """Lines naming each cell of the committed answer key that drifted from its source (empty when in sync)."""
+    have = notebooks.read(NOTEBOOK)
+    if have is None:
+        return [f"{NOTEBOOK}: missing"]
+    want, got = notebooks.shape(build()), notebooks.shape(have)
+    problems = [f"{NOTEBOOK}: cell {i} differs from {SOURCE.name}" for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    if len(got) != len(want):
+        problems.append(f"{NOTEBOOK}: {len(got)} cells, {SOURCE.name} gives {len(want)}")
+    return problems
