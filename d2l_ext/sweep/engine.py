@@ -6,7 +6,7 @@ import importlib
 import json
 from pathlib import Path
 
-from d2l_ext import mxnet_cpu
+from d2l_ext import cpus
 from d2l_ext.files import write_atomic
 from d2l_ext.sweep import trials
 
@@ -61,7 +61,7 @@ def line(record, reused=False):
 
 def run(configs, folder, ray=None, threads=None, gpus=None, together=False, trial=trials.run_trial, log=print):
     """Every trial's record, in the order of `configs`: finished ones read, the rest trained and written."""
-    store, threads = Store(folder), threads or mxnet_cpu.usable_cores()
+    store, threads = Store(folder), threads or cpus.available()
     records, todo = {}, []
     for config in configs:
         found = store.load(config)
@@ -94,7 +94,7 @@ def connect(ray_module, address):
     if ray_module.is_initialized():
         return False
     if address == RAY_AUTO:
-        ray_module.init(num_cpus=mxnet_cpu.usable_cores(), include_dashboard=False, log_to_driver=False)
+        ray_module.init(num_cpus=cpus.available(), include_dashboard=False, log_to_driver=False)
     else:
         ray_module.init(address=address, log_to_driver=False)
     return True
@@ -107,9 +107,9 @@ def on_ray(todo, address, threads, gpus, trial):
     ray = importlib.import_module("ray")  # only here: the default engine never loads it
     started = connect(ray, address)
     try:
-        cpus = ray.cluster_resources().get("CPU", 0)
-        if threads > cpus:
-            raise RuntimeError(f"--cpus-per-trial {threads}: the Ray cluster has {cpus:g} CPUs; ask for fewer")
+        cluster_cpus = ray.cluster_resources().get("CPU", 0)
+        if threads > cluster_cpus:
+            raise RuntimeError(f"--cpus-per-trial {threads}: the Ray cluster has {cluster_cpus:g} CPUs; ask for fewer")
         gpus = (GPU_SHARE if ray.cluster_resources().get("GPU") else 0) if gpus is None else gpus
         task = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False)(trial)
         pending = [task.remote(config, threads) for config in todo]
