@@ -8,7 +8,11 @@ Not imported by the drop-ins, and Ray is imported only when asked for.
 from dataclasses import dataclass
 from pathlib import Path
 
-from d2l_ext.sweep import engine, exercises, report
+from d2l_ext import cpus
+
+cpus.configure()  # before a trial loads torch: threads from the CPU share, short OpenMP spinning
+
+from d2l_ext.sweep import engine, exercises, report  # noqa: E402
 
 FOLDER_NAME = "exercise{number}-{size}"  # one folder per sweep under `out`
 
