@@ -54,6 +54,8 @@ def test_an_interrupted_run_says_where_writes_nothing_and_leaves_no_kernel(tmp_p
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # a shell's background job starts with SIGINT ignored, and Python then installs no Ctrl-C handler
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = ""
     while "cell 2/3" not in seen:  # the progress line ends only when its cell does: read it as it comes
