@@ -204,3 +204,13 @@ def test_an_answer_key_sweep_cell_must_make_a_figure_and_a_table_even_with_nothi
     assert done.returncode == 1 and "must show ['image/png']" in done.stdout, done.stdout[-3000:]
     made = "display({'image/png': 'AAAA', 'text/plain': 'x'}, raw=True); display({'text/markdown': '| 2 |'}, raw=True)"
     assert tagged_ignore_output(tmp_path, made, [], tag).returncode == 0
+
+
+def test_the_answer_keys_cells_that_run_or_read_a_sweep_are_not_compared_and_the_rest_are():
+    nb = exercises.build()
+    tags = {c.source.splitlines()[0]: c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code"}
+    sweeps = [t for first, t in tags.items() if first.startswith("ex")]
+    assert len(sweeps) == 3 and all(exercises.SHOWS_FIGURE_AND_TABLE in t for t in sweeps)
+    assert tags["def best_of(result):"] == [notebooks.IGNORE_OUTPUT_TAG]  # the summary reads the sweeps' results
+    others = [t for first, t in tags.items() if not first.startswith(("ex", "def best_of"))]
+    assert len(others) == 2 and others == [[], []]  # the imports and the settings table: compared as stored

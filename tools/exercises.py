@@ -1,8 +1,9 @@
 """Build the answer-key notebook notebooks/exercises-pytorch.ipynb from notebooks/exercises-pytorch.md.
 
 Same markdown format as the chapter (tools/chapter.py), PyTorch tab only; outputs of unchanged cells are kept.
-Cells that run a sweep (`sweep.run(`) carry the nbval ignore-output tag (their numbers come from training, and in
-quick mode from a smaller sweep) and a tag with which tests/nbval_plugin.py requires a figure and a table of them.
+Cells that run a sweep (`sweep.run(`) or read one's result (`ex1`, `ex2`, `ex4`) carry the nbval ignore-output tag
+(their numbers come from training, and in quick mode from a smaller sweep); a cell that runs a sweep also carries a
+tag with which tests/nbval_plugin.py requires a figure and a table of it (any cell must make its stored kinds again).
 """
 
 import re
@@ -15,14 +16,17 @@ TAB = "pytorch"
 SOURCE = notebooks.NOTEBOOK_DIR / "exercises-pytorch.md"
 NOTEBOOK = notebooks.NOTEBOOK_DIR / "exercises-pytorch.ipynb"
 SWEEP_CALL = re.compile(r"\bsweep\.run\(")
+SWEEP_RESULT = re.compile(r"\bex[124]\b")  # the answer key's names for the three sweeps' results
 SHOWS_FIGURE_AND_TABLE = "d2l-ext-shows-figure-and-table"  # tests/nbval_plugin.py requires both in such a cell
 
 
 def new_cell(kind, source, index):
-    """A notebook cell; a cell running a sweep is tagged so nbval does not compare its values."""
+    """A notebook cell; a cell running a sweep or reading its result is tagged so nbval does not compare its values."""
     cell = notebooks.new_cell(kind, source, index)
     if kind == "code" and SWEEP_CALL.search(source):
         cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG, SHOWS_FIGURE_AND_TABLE]
+    elif kind == "code" and SWEEP_RESULT.search(source):
+        cell.metadata["tags"] = [notebooks.IGNORE_OUTPUT_TAG]
     return cell
 
 
@@ -33,7 +37,7 @@ def build(old=None):
     nb = nbformat.v4.new_notebook(cells=notebooks.carry_outputs(body, old))
     nb.metadata = dict(old.metadata) if old else {}
     nb.metadata["kernelspec"] = notebooks.KERNELSPEC
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})  # the kernel's own, once executed (tools/execute.py)
     return nb
 
 
