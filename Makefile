@@ -21,6 +21,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+# a venv takes 8 GB (torch's CUDA build alone 5.5 GB), and pip unpacks wheels under TMPDIR first
+VENV_FREE_GB ?= 10
+
+# $(call need_free_disk,what): stop before building `what` when the repo's or TMPDIR's disk has too little room
+define need_free_disk
+@for dir in . "$${TMPDIR:-/tmp}"; do \
+  free=$$(df -Pk "$$dir" | awk 'NR == 2 {print int($$4 / 1048576)}'); \
+  if [ "$$free" -lt $(VENV_FREE_GB) ]; then \
+    echo "error: building $(1) needs about $(VENV_FREE_GB) GB free; $$(cd "$$dir" && pwd) has $$free GB." >&2; \
+    echo "  Free some space (old virtual environments, pip cache purge) or set TMPDIR to a larger disk, and rerun." >&2; \
+    exit 1; fi; done
+endef
 
 CURRENT_ENV := environment-current.yml
 VENV_CURRENT := .venv-current
@@ -61,6 +73,7 @@ $(STAMP): environment.yml tools/pins.py pyproject.toml
 	  echo "  Install it (Debian/Ubuntu: apt-get install python3.11 python3.11-venv; or pyenv install 3.11)" >&2; \
 	  echo "  and rerun, or pass PYTHON=/path/to/python3.11, or use conda: conda env create -f environment.yml" >&2; \
 	  exit 1; fi
+	$(call need_free_disk,$(VENV))
 	@echo "== building $(VENV) (once; about 2 minutes from the local wheel store, 8 GB)"
 	"$(PYTHON)" -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "error: $(PYTHON) could not make a virtual environment." >&2; \
@@ -81,6 +94,7 @@ $(STAMP_CURRENT): $(CURRENT_ENV) tools/pins.py pyproject.toml
 	  echo "  Install it (pyenv install $(CURRENT_PYTHON_VERSION); Debian/Ubuntu: apt-get install" >&2; \
 	  echo "  python$(CURRENT_PYTHON_VERSION)-venv) and rerun, or pass PYTHON_CURRENT=/path/to/python$(CURRENT_PYTHON_VERSION)" >&2; \
 	  exit 1; fi
+	$(call need_free_disk,$(VENV_CURRENT))
 	@echo "== building $(VENV_CURRENT) with $(PYTHON_CURRENT)"
 	rm -rf $(VENV_CURRENT)
 	"$(PYTHON_CURRENT)" -m venv $(VENV_CURRENT)
