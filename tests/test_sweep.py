@@ -3,6 +3,8 @@ they finish and a rerun trains only the rest; a quick sweep writes its JSON, fig
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +118,16 @@ def test_together_trains_a_seeds_trials_in_one_vmapped_step(tmp_path, torch):
     assert [r["config"]["value"] for r in records] == [1, 2] and {r["trained_together"] for r in records} == {2}
     assert [[e["lr"] for e in r["epochs"]] for r in records] == [[0.3, 0.15], [0.3, 0.075]]  # 0.3 * (1 - e/2)**p
     assert records[0]["test_acc"] != records[1]["test_acc"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sweep", "--exercise", "2", "--grid", "1,0"], "grid value 0 refused (PolyScheduler power)"),
+        (["sweeps"], "unknown command 'sweeps'"),
+        ([], "usage: python -m d2l_ext {sweep,fast}"),
+    ],
+)
+def test_the_package_command_line_refuses_bad_input_with_status_2(args, message):
+    done = subprocess.run([sys.executable, "-m", "d2l_ext", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr

@@ -1,4 +1,4 @@
-"""`python -m d2l_ext.fast`: the chapter's five runs as fast as the hardware allows, with a results JSON and figure.
+"""`python -m d2l_ext fast`: the chapter's five runs as fast as the hardware allows, with a results JSON and figure.
 
 Same model (the chapter's first cell, generated into d2l_ext/fast/<framework>.py), data, hyper-parameters
 and schedule clock per framework as the chapter; each schedule starts fresh (the notebooks' plotting cells
@@ -26,7 +26,7 @@ FIGURE_NAME = "runs-{framework}.png"
 
 def parse_args(argv=None):
     """The command line: framework, runs, quick mode, epochs, output folder."""
-    parser = argparse.ArgumentParser(prog="python -m d2l_ext.fast", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m d2l_ext fast", description=__doc__.splitlines()[0])
     parser.add_argument("--framework", choices=FRAMEWORKS, default="pytorch")
     parser.add_argument("--schedule", choices=RUNS + ("all",), default="all", help="one run, or all five")
     parser.add_argument("--quick", action="store_true", help="the class-balanced quick subset (D2L_EXT_QUICK)")

@@ -1,4 +1,4 @@
-"""The chapter's exercises 1, 2 and 4 answered by sweeps of its training (`python -m d2l_ext.sweep`, or `run`).
+"""The chapter's exercises 1, 2 and 4 answered by sweeps of its training (`python -m d2l_ext sweep`, or `run`).
 
 In this process by default; with `ray="auto"` on a local Ray, with `ray="ADDRESS"` on a Ray cluster. Each trial
 is the fast runner's chapter LeNet run (d2l_ext/fast); exercises.py says what each exercise varies.

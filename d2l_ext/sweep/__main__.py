@@ -1,4 +1,4 @@
-"""`python -m d2l_ext.sweep`: the exercise sweeps' command line (d2l_ext/sweep/cli.py)."""
+"""`python -m d2l_ext.sweep`, the same as `python -m d2l_ext sweep` (d2l_ext/sweep/cli.py)."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""`python -m d2l_ext.sweep --exercise 1|2|4 [--grid ...] [--quick] [--ray auto|ADDRESS] [--out DIR]`."""
+"""`python -m d2l_ext sweep --exercise 1|2|4 [--grid ...] [--quick] [--ray auto|ADDRESS] [--out DIR]`."""
 
 import argparse
 import os
@@ -21,7 +21,7 @@ def numbers(text):
 
 def parse_args(argv=None):
     """The command line; grid values are parsed here and checked, with everything else, before anything runs."""
-    parser = argparse.ArgumentParser(prog="python -m d2l_ext.sweep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m d2l_ext sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--exercise", type=int, choices=sorted(exercises.EXERCISES), required=True)
     parser.add_argument("--grid", type=numbers, help="comma-separated values (default: the exercise's)")
     parser.add_argument("--quick", action="store_true", help="quick data subset and the smaller quick settings")
