@@ -1,7 +1,8 @@
 # make run   — execute the three notebooks in place (full data; QUICK=1 for the quick subset)
 # make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
 # make test-current — the same notebooks (PyTorch, TensorFlow) on the current stack: .venv-current from
-#   environment-current.yml (Python 3.12, NumPy 2, newest frameworks); MXNet stays in the pinned lane
+#   environment-current.yml (Python 3.12, or 3.13 with CURRENT_PYTHON_VERSION=3.13; NumPy 2, newest frameworks);
+#   MXNet stays in the pinned lane
 # Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
 # Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.
 
@@ -35,10 +36,12 @@ define need_free_disk
 endef
 
 CURRENT_ENV := environment-current.yml
-VENV_CURRENT := .venv-current
+CURRENT_ENV_PYTHON := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(CURRENT_ENV))
+# the same pins on a later Python: make test-current CURRENT_PYTHON_VERSION=3.13 (its own .venv-current-3.13)
+CURRENT_PYTHON_VERSION ?= $(CURRENT_ENV_PYTHON)
+VENV_CURRENT := .venv-current$(if $(filter-out $(CURRENT_ENV_PYTHON),$(CURRENT_PYTHON_VERSION)),-$(CURRENT_PYTHON_VERSION))
 PY_CURRENT := $(VENV_CURRENT)/bin/python
 STAMP_CURRENT := $(VENV_CURRENT)/.installed
-CURRENT_PYTHON_VERSION := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(CURRENT_ENV))
 # the first python$(CURRENT_PYTHON_VERSION) that runs: on PATH, else pyenv's (its shim fails outside its version)
 PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYTHON_VERSION) 2>/dev/null) \
   $(wildcard $(HOME)/.pyenv/versions/$(CURRENT_PYTHON_VERSION).*/bin/python$(CURRENT_PYTHON_VERSION)),\
@@ -57,6 +60,7 @@ help:
 	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
+	@echo "                     (CURRENT_PYTHON_VERSION=3.13: the same pins on Python 3.13, in .venv-current-3.13)"
 	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"

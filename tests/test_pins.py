@@ -40,7 +40,12 @@ def test_installed_versions_agree_with_this_lanes_environment_file():
     assert installed == pins.pins(lane)
     # the minor version is needed; another patch release works, but its kernel rewrites each notebook's
     # language_info on opening
-    assert sys.version_info[:2] == tuple(int(p) for p in pins.python_version(lane).split(".")[:2])
+    assert sys.version_info[:2] >= tuple(int(p) for p in pins.python_version(lane).split(".")[:2])
+
+
+def test_each_python_gets_its_lane_and_a_newer_one_the_current_lane():
+    assert pins.lane((3, 11)) == pins.ENVIRONMENT
+    assert pins.lane((3, 12)) == pins.lane((3, 13)) == pins.CURRENT
 
 
 def test_a_python_no_lane_runs_on_is_an_error():
