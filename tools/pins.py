@@ -57,14 +57,13 @@ def python_version(path=ENVIRONMENT):
 
 def lane(version=sys.version_info):
     """The environment file of the lane for this Python: the lane of its X.Y, else the newest lane for a newer one."""
-    running = (version[0], version[1])
-    pythons = {path: tuple(int(p) for p in python_version(path).split(".")[:2]) for path in LANES}
-    found = [path for path in LANES if pythons[path] == running]
-    # the current lane is the stack students have: its pins install on later Pythons too (3.13 checked)
-    found = found or [path for path in LANES if pythons[path] == max(pythons.values()) < running]
-    if not found:
-        raise LookupError(f"no lane runs on Python {running[0]}.{running[1]}: {', '.join(p.name for p in LANES)}")
-    return found[0]
+    running = tuple(version[:2])
+    lanes = {tuple(int(p) for p in python_version(path).split(".")[:2]): path for path in LANES}
+    if running in lanes:
+        return lanes[running]
+    if running > max(lanes):  # the current lane is the stack students have: its pins install on 3.13 too
+        return lanes[max(lanes)]
+    raise LookupError(f"no lane runs on Python {running[0]}.{running[1]}: {', '.join(p.name for p in LANES)}")
 
 
 def requirements(path, with_no_deps):
