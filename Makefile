@@ -1,10 +1,10 @@
 # make run   — execute the three notebooks in place (full data; QUICK=1 for the quick subset)
-# make test  — lint, the generated-code check, unit tests, and nbval (strict) on the notebooks in quick mode
-# make test-current — the same notebooks (PyTorch, TensorFlow) on the current stack: .venv-current from
-#   environment-current.yml (Python 3.12, or 3.13 with CURRENT_PYTHON_VERSION=3.13; NumPy 2, newest frameworks);
-#   MXNet stays in the pinned lane
+# make test  — pytest: lint, the generated-code check, unit tests and nbval (strict) on the notebooks in quick mode,
+#   one pytest worker per core (a bare `pytest` in .venv does the same: every option is in pyproject.toml)
+# make test-current — the same on the current stack: .venv-current from environment-current.yml (Python 3.12,
+#   NumPy 2, newest frameworks); MXNet's notebook and the pinned lane's own tools are skipped there, saying why
 # Both set up what they need: .venv from environment.yml's pins (+ d2l_ext itself, editable), and the
-# Fashion-MNIST files. pytest and nbval read their options from pyproject.toml.
+# Fashion-MNIST files.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,6 +25,12 @@ BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 # a venv takes 8 GB (torch's CUDA build alone 5.5 GB), and pip unpacks wheels under TMPDIR first
 VENV_FREE_GB ?= 10
 
+# $(call kernel,python): register the venv's kernel as the notebooks name it (its temporary folder under the venv)
+define kernel
+mkdir -p $(dir $(1))../tmp && TMPDIR=$(dir $(1))../tmp $(1) -m ipykernel install --sys-prefix --name python3 \
+  --display-name "Python 3 (ipykernel)" >/dev/null && rm -rf $(dir $(1))../tmp
+endef
+
 # $(call need_free_disk,what): stop before building `what` when the repo's or TMPDIR's disk has too little room
 define need_free_disk
 @for dir in . "$${TMPDIR:-/tmp}"; do \
@@ -36,31 +42,21 @@ define need_free_disk
 endef
 
 CURRENT_ENV := environment-current.yml
-CURRENT_ENV_PYTHON := $(shell sed -n 's/^ *- python=\([0-9.]*\) *$$/\1/p' $(CURRENT_ENV))
-# the same pins on a later Python: make test-current CURRENT_PYTHON_VERSION=3.13 (its own .venv-current-3.13)
-CURRENT_PYTHON_VERSION ?= $(CURRENT_ENV_PYTHON)
-VENV_CURRENT := .venv-current$(if $(filter-out $(CURRENT_ENV_PYTHON),$(CURRENT_PYTHON_VERSION)),-$(CURRENT_PYTHON_VERSION))
+VENV_CURRENT := .venv-current
 PY_CURRENT := $(VENV_CURRENT)/bin/python
 STAMP_CURRENT := $(VENV_CURRENT)/.installed
-# the first python$(CURRENT_PYTHON_VERSION) that runs: on PATH, else pyenv's (its shim fails outside its version)
-PYTHON_CURRENT ?= $(firstword $(foreach p,$(shell command -v python$(CURRENT_PYTHON_VERSION) 2>/dev/null) \
-  $(wildcard $(HOME)/.pyenv/versions/$(CURRENT_PYTHON_VERSION).*/bin/python$(CURRENT_PYTHON_VERSION)),\
-  $(if $(shell "$(p)" -c 'print(1)' 2>/dev/null),$(p))))
-# the current lane's unit tests: its own checks and d2l_ext's code that meets the frameworks (schedules, adapters,
-# loaders, figures); tests that need MXNet skip themselves; the rest do not depend on the stack (run by make test)
-TESTS_CURRENT := $(addprefix tests/test_,current.py pins.py layout.py adapters.py parity.py stateless.py \
-  schedulers.py series.py animator.py loaders.py chapter.py)
+# python<X.Y> of environment-current.yml, on the PATH or pyenv's (tools/pins.py prints the remedy where there is none)
+PYTHON_CURRENT ?= $(shell python3 -m tools.pins $(CURRENT_ENV) --interpreter)
 
-.PHONY: help venv data notebooks check-generated lint run exercises test test-unit test-notebooks test-browser browser lab \
+.PHONY: help venv data notebooks check-generated lint run exercises test test-browser browser lab \
 	bench classroom-budget clean-venv venv-current test-current run-current
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (full data: ~30 min)"
-	@echo "make test            lint + generated-code check + unit tests + nbval on the notebooks (quick mode)"
+	@echo "make test            pytest: lint, generated-code check, unit tests, nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
-	@echo "make test-current    the PyTorch and TensorFlow notebooks (nbval, quick) on Python 3.12, NumPy 2, newest frameworks"
-	@echo "                     (CURRENT_PYTHON_VERSION=3.13: the same pins on Python 3.13, in .venv-current-3.13)"
+	@echo "make test-current    the same tests on Python 3.12, NumPy 2, newest frameworks (no MXNet there)"
 	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"
@@ -87,28 +83,24 @@ $(STAMP): environment.yml tools/pins.py pyproject.toml
 	"$(PYTHON)" -m tools.pins > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	$(call kernel,$(PY))
 	touch $(STAMP)
 
 venv-current: $(STAMP_CURRENT)
 
 $(STAMP_CURRENT): $(CURRENT_ENV) tools/pins.py pyproject.toml
-	@if [ -z "$(PYTHON_CURRENT)" ]; then \
-	  echo "error: Python $(CURRENT_PYTHON_VERSION) not found (the current lane, $(CURRENT_ENV))." >&2; \
-	  echo "  Install it (pyenv install $(CURRENT_PYTHON_VERSION); Debian/Ubuntu: apt-get install" >&2; \
-	  echo "  python$(CURRENT_PYTHON_VERSION)-venv) and rerun, or pass PYTHON_CURRENT=/path/to/python$(CURRENT_PYTHON_VERSION)" >&2; \
-	  exit 1; fi
+	@[ -n "$(PYTHON_CURRENT)" ] || exit 1
 	$(call need_free_disk,$(VENV_CURRENT))
 	@echo "== building $(VENV_CURRENT) with $(PYTHON_CURRENT)"
 	rm -rf $(VENV_CURRENT)
 	"$(PYTHON_CURRENT)" -m venv $(VENV_CURRENT)
 	$(PY_CURRENT) -m pip install --quiet --upgrade pip
-	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) > $(VENV_CURRENT)/requirements.txt
-	$(PY_CURRENT) -m tools.pins $(CURRENT_ENV) --no-deps > $(VENV_CURRENT)/requirements-no-deps.txt
+	python3 -m tools.pins $(CURRENT_ENV) > $(VENV_CURRENT)/requirements.txt
+	python3 -m tools.pins $(CURRENT_ENV) --no-deps > $(VENV_CURRENT)/requirements-no-deps.txt
 	$(PY_CURRENT) -m pip install --quiet -r $(VENV_CURRENT)/requirements.txt
 	$(PY_CURRENT) -m pip install --quiet --no-deps -r $(VENV_CURRENT)/requirements-no-deps.txt
 	$(PY_CURRENT) -m pip install --quiet --no-deps -e .
-	$(PY_CURRENT) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)" >/dev/null
+	$(call kernel,$(PY_CURRENT))
 	touch $(STAMP_CURRENT)
 
 data:
@@ -135,16 +127,11 @@ run: $(STAMP) data
 exercises: $(STAMP) data
 	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute notebooks/exercises-pytorch.ipynb
 
-test: $(STAMP) data lint check-generated test-unit test-notebooks
-
-test-unit: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q tests
-
-test-notebooks: $(STAMP)
-	D2L_EXT_QUICK=1 $(PY) -m pytest -q notebooks
+test: $(STAMP) data
+	$(PY) -m pytest
 
 test-browser: $(STAMP) data browser
-	D2L_EXT_QUICK=1 $(PY) -m pytest -q -m browser tests/test_browser.py
+	$(PY) -m pytest -m browser -n 0 tests/test_browser.py
 
 browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
@@ -157,8 +144,7 @@ browser:
 test-current run-current: export PATH := $(CURDIR)/$(VENV_CURRENT)/bin:$(PATH)
 test-current run-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share/jupyter
 test-current: $(STAMP_CURRENT) data
-	MPLBACKEND=Agg $(PY_CURRENT) -m pytest -q $(TESTS_CURRENT)
-	D2L_EXT_QUICK=1 $(PY_CURRENT) -m pytest -q -rs notebooks
+	$(PY_CURRENT) -m pytest
 
 # the PyTorch and TensorFlow notebooks executed on the current stack, as copies in build/current-run (the committed
 # notebooks stay the pinned lane's); TABS_CURRENT=pytorch for one
@@ -176,7 +162,7 @@ clean-venv:
 	rm -rf $(VENV) $(VENV_CURRENT)
 
 bench: $(STAMP) data
-	MPLBACKEND=Agg $(PY) -m benchmarks.bench
+	$(PY) -m benchmarks.bench
 
 classroom-budget: $(STAMP) data
 	$(PY) -m benchmarks.classroom

@@ -2,6 +2,7 @@
 
 Reference = d2l's own code (torchvision dataset, ToTensor, DataLoader with 4 workers, d2l's Animator)
 fed the same Fashion-MNIST bytes from a temporary `../data/FashionMNIST/raw`. Ratios are ours / reference.
+The epochs are full-data ones; `--quick` measures on the quick subset instead (a laptop's check, minutes less).
 """
 
 import argparse
@@ -14,10 +15,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import numpy as np
 
-from d2l_ext import data, machine
-from d2l_ext.files import write_atomic
+from d2l_ext import data, provenance
+from d2l_ext.atomic import write_atomic
 from tools import chapter, codegen, notebooks
 
 RESULTS_DIR = Path("benchmarks/results")
@@ -33,23 +33,24 @@ def write_raw(folder, quick):
     raw = Path(folder) / "data" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for split in ("train", "test"):
-        images, labels = data.load_split(split, quick=quick)
-        for kind, array, magic in (("images", images, data.IMAGE_MAGIC), ("labels", labels, data.LABEL_MAGIC)):
-            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-            (raw / data.FILES[(split, kind)][0]).write_bytes(header + np.ascontiguousarray(array).tobytes())
+        for kind, array in zip(("images", "labels"), data.load_split(split, quick=quick)):
+            (raw / data.FILES[(split, kind)][0]).write_bytes(data.idx_bytes(array, data.LAYOUT[kind][0]))
     (Path(folder) / "work").mkdir()
     return Path(folder) / "work"
 
 
 @contextlib.contextmanager
-def cwd(path):
-    """Run the block in `path` (d2l reads ../data relative to it)."""
-    before = os.getcwd()
+def cwd(path, **environment):
+    """Run the block in `path` (d2l reads ../data relative to it) with these variables set; both restored after."""
+    before, saved = os.getcwd(), {name: os.environ.get(name) for name in environment}
     os.chdir(path)
+    os.environ.update(environment)
     try:
         yield
     finally:
         os.chdir(before)
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
 
 def timed(fn):
@@ -76,18 +77,19 @@ def chapter_train(d2l_module):
 
 
 def chapter_epoch(d2l_module):
-    """Seconds for one full-data epoch of the chapter's train loop with d2l_module's loader and plots.
+    """Seconds for one epoch of the chapter's train loop with d2l_module's loader and plots (on what ../data and
+    D2L_EXT_QUICK give it: the full data, or the quick subset with --quick).
 
     The best of two epochs, on either side: the first pays one-time costs (cuDNN's algorithm search on a GPU,
     thread pools and allocator on a CPU, where one-shot figures of the same code varied 4.1-6.0 s).
     """
     import torch
 
-    from d2l_ext.fast.pytorch import net_fn
+    from d2l_ext.fast.pytorch import chapter_run, net_fn
 
     train_iter, test_iter = d2l_module.load_data_fashion_mnist(batch_size=BATCH_SIZE)
     net, device = net_fn(), d2l_module.try_gpu()
-    trainer = torch.optim.SGD(net.parameters(), lr=0.3)
+    trainer = torch.optim.SGD(net.parameters(), lr=chapter_run("constant")[0])
     train = chapter_train(d2l_module)
     return min(
         timed(lambda: train(net, train_iter, test_iter, 1, torch.nn.CrossEntropyLoss(), trainer, device))[0]
@@ -115,44 +117,46 @@ def figure(name, ours, reference):
     return {"reference_s": round(reference, 3), "ours_s": round(ours, 3), "ratio": round(ratio, 4)}
 
 
-def bench(skip_notebook=False):
+def bench(skip_notebook=False, quick=False):
     """Every figure, measured in this process; returns the JSON record."""
     from d2l import torch as d2l_ref
 
     from d2l_ext import torch as d2l_ours
-    from d2l_ext.fast.pytorch import Trainer
+    from d2l_ext.fast.pytorch import Trainer, chapter_run
 
-    figures = {}
-    # ours reads the real files even where the reference's ../data holds the quick subset
-    os.environ[data.ENV_DIR] = str(data.locate().resolve())
-    with tempfile.TemporaryDirectory() as full, tempfile.TemporaryDirectory() as quick:
-        full_work, quick_work = write_raw(full, quick=False), write_raw(quick, quick=True)
-        with cwd(full_work):
+    figures, size = {}, "quick" if quick else "full"
+    # ours reads the real files (their quick subset with --quick), the reference the same bytes from ../data
+    ours = {data.ENV_DIR: str(data.locate().resolve()), data.ENV_QUICK: "1" if quick else "0"}
+    with tempfile.TemporaryDirectory() as epochs, tempfile.TemporaryDirectory() as notebook:
+        epoch_work, notebook_work = write_raw(epochs, quick=quick), write_raw(notebook, quick=True)
+        with cwd(epoch_work, **ours):
             figures["load_data_one_pass"] = figure(
                 "load data + one pass over train",
                 timed(lambda: one_pass(lambda: d2l_ours.load_data_fashion_mnist(BATCH_SIZE)))[0],
                 timed(lambda: one_pass(lambda: d2l_ref.load_data_fashion_mnist(BATCH_SIZE)))[0],
             )
             figures["chapter_epoch"] = figure(
-                "chapter train(), 1 full epoch", chapter_epoch(d2l_ours), chapter_epoch(d2l_ref)
+                f"chapter train(), 1 {size} epoch", chapter_epoch(d2l_ours), chapter_epoch(d2l_ref)
             )
         if not skip_notebook:
             ours_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
             ref_nb = nbformat.read(notebooks.notebook_path("pytorch"), as_version=4)
             for cell in ref_nb.cells:
                 cell.source = D2L_IMPORT_OURS.sub("from d2l import torch as d2l", cell.source)
-            os.environ[data.ENV_QUICK] = "1"
-            figures["notebook_quick"] = figure(
-                "PyTorch notebook, quick mode", run_notebook(ours_nb, quick_work), run_notebook(ref_nb, quick_work)
-            )
-            del os.environ[data.ENV_QUICK]
-        fast = Trainer(BATCH_SIZE)
-        steady = sorted(e["time_s"] for e in fast.train("constant", 3))[1]
+            with cwd(notebook_work, **ours, **{data.ENV_QUICK: "1"}):
+                figures["notebook_quick"] = figure(
+                    "PyTorch notebook, quick mode",
+                    run_notebook(ours_nb, notebook_work),
+                    run_notebook(ref_nb, notebook_work),
+                )
+        fast = Trainer(BATCH_SIZE, quick)
+        steady = sorted(e["time_s"] for e in fast.train(chapter_run("constant", 3)))[1]
         figures["fast_runner_epoch"] = figure(
-            f"fast runner ({fast.mode}), 1 full epoch", steady, figures["chapter_epoch"]["reference_s"]
+            f"fast runner ({fast.mode}), 1 {size} epoch", steady, figures["chapter_epoch"]["reference_s"]
         )
         figures["fast_runner_epoch"]["mode"] = fast.mode
-    return {"command": COMMAND, **json.loads(machine.describe()), "batch_size": BATCH_SIZE, "figures": figures}
+    info = json.loads(provenance.describe())
+    return {"command": COMMAND, **info, "quick_mode": quick, "batch_size": BATCH_SIZE, "figures": figures}
 
 
 def kernel_seconds(averages):
@@ -202,12 +206,13 @@ def main(argv=None):
     """Run the bench and write its JSON under benchmarks/results/."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-notebook", action="store_true", help="leave out the (slow) notebook figure")
+    parser.add_argument("--quick", action="store_true", help="epochs of the quick subset instead of the full data")
     parser.add_argument("--profile", action="store_true", help="only profile one epoch of the chapter's loop")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if args.profile:
         return profile()
-    write_record(bench(args.skip_notebook), args.out, "bench")
+    write_record(bench(args.skip_notebook, args.quick), args.out, "bench-quick" if args.quick else "bench")
 
 
 def write_record(record, folder, prefix):

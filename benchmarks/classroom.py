@@ -4,7 +4,7 @@ Each quick notebook runs on a copy, in its own process: on both cores ("idle"), 
 process ("shared", as on a class server: another quick notebook, or a busy loop for the third), and held to one
 core ("one-core", as `taskset -c N`; two notebooks at once, one on each core). Its wall time and the kernel's
 peak memory (the kernel's own getrusage) go to benchmarks/results/classroom-budget.json. Each condition has its
-own seed, so the nine runs also give tests/bands.json its bands (`--bands`), as `python -m tools.bands` would.
+own seed. (tests/bands.json is measured as `make test` runs the notebooks, on one thread: python -m tools.bands.)
 """
 
 import argparse
@@ -14,12 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from d2l_ext import cpus, machine
-from d2l_ext.files import write_atomic
+from d2l_ext import cpus, provenance
+from d2l_ext.atomic import write_atomic
 from tools import bands, chapter
+from tools.notebooks import NOTEBOOK_NAME
 
-RESULTS = Path(__file__).resolve().parent / "results" / "classroom-budget.json"
-RUNS = Path(__file__).resolve().parent.parent / "build" / "classroom"  # one JSON per run; --rounds reruns some
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "classroom-budget.json"
+RUNS = ROOT / "build" / "classroom"  # one JSON per run; --rounds reruns some
+NOTEBOOKS = ROOT / "notebooks"
 SEEDS = {"idle": 0, "shared": 1, "one-core": 2}
 HOG = "busy loop"  # in a round: one CPU-bound process beside the notebook
 ROUNDS = (  # the runs of a round go together: (tab, condition, the core it is held to or None), or HOG
@@ -39,38 +42,40 @@ def pinned(core):
     return None if core is None else lambda: os.sched_setaffinity(0, {core})
 
 
-def start(run, folder):
+def start(run, notebook_dir, folder):
     """Start one run (or the busy loop) as a process; it writes <folder>/<tab>-<condition>.json."""
     if run == HOG:
         return subprocess.Popen([sys.executable, "-c", "while True: pass"])
     tab, condition, core = run
-    out = Path(folder) / f"{tab}-{condition}.json"
-    command = [sys.executable, "-m", "benchmarks.classroom", "--single", tab, str(SEEDS[condition]), str(out)]
-    return subprocess.Popen(command, preexec_fn=pinned(core))
+    out, notebook = Path(folder) / f"{tab}-{condition}.json", Path(notebook_dir) / NOTEBOOK_NAME.format(tab=tab)
+    command = [sys.executable, "-m", "benchmarks.classroom", "--single", str(notebook), str(SEEDS[condition]), str(out)]
+    return subprocess.Popen(command, preexec_fn=pinned(core), cwd=ROOT)
 
 
-def single(tab, seed, out):
+def single(notebook, seed, out):
     """In a child process: one quick execution, kept beside `out`; its final figures and execution record as JSON."""
     executed = Path(out).with_suffix("")  # the executed copy, for a look at what the run drew
     executed.mkdir(parents=True, exist_ok=True)
-    figures, info = bands.observe(tab, int(seed), executed)
+    figures, info = bands.observe(notebook, int(seed), executed)
     write_atomic(out, json.dumps({"figures": figures, "info": info}))
 
 
-def measure(rounds, folder=RUNS):
+def measure(rounds, notebook_dir=NOTEBOOKS, folder=RUNS):
     """Run the rounds given (numbers from 1); each run leaves <folder>/<tab>-<condition>.json."""
     folder.mkdir(parents=True, exist_ok=True)
     for n in rounds:
         runs = ROUNDS[n - 1]
         print(f"== round {n}/{len(ROUNDS)}: {', '.join(r if r == HOG else f'{r[0]} {r[1]}' for r in runs)}", flush=True)
-        processes = [(run, start(run, folder)) for run in runs]
-        for run, process in processes:
-            if run != HOG and process.wait() != 0:
-                raise RuntimeError(f"{run[0]} ({run[1]}) failed")
-        for run, process in processes:
-            if run == HOG:
-                process.kill()
-                process.wait()
+        processes = [(run, start(run, notebook_dir, folder)) for run in runs]
+        try:
+            failed = [f"{run[0]} ({run[1]})" for run, process in processes if run != HOG and process.wait() != 0]
+        finally:
+            for run, process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        if failed:
+            raise RuntimeError(f"round {n}: {', '.join(failed)} failed (its log is above)")
 
 
 def collected(folder=RUNS):
@@ -97,24 +102,29 @@ def budget(results):
 
 
 def main(argv=None):
-    """Measure, write the results JSON (and tests/bands.json with --bands), print a table."""
+    """Measure, write the results JSON, print a table; 1 with a line for a failed run or one over the memory budget."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.classroom", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--rounds", type=int, nargs="+", choices=range(1, len(ROUNDS) + 1), help="only these (default all)"
     )
-    parser.add_argument("--bands", action="store_true", help="also write tests/bands.json from the nine runs")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the folder of the three notebooks")
+    parser.add_argument("--runs", type=Path, default=RUNS, help="the folder of the runs' records and executed copies")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--single", nargs=3, metavar=("TAB", "SEED", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--single", nargs=3, metavar=("NOTEBOOK", "SEED", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.single:
         return single(*args.single)
-    measure(args.rounds or range(1, len(ROUNDS) + 1))
-    results = collected()
+    try:
+        measure(args.rounds or range(1, len(ROUNDS) + 1), args.notebooks, args.runs)
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    results = collected(args.runs)
     table = budget(results)
     record = {
         "command": "make classroom-budget  (python -m benchmarks.classroom)",
         "how": __doc__.split("\n\n")[1].replace("\n", " "),
-        "machine": json.loads(machine.describe()) | {"cpus_available": cpus.available()},
+        "machine": json.loads(provenance.describe()) | {"cpus_available": cpus.available()},
         "budget_mb": BUDGET_MB,
         "notebooks": table,
     }
@@ -126,16 +136,6 @@ def main(argv=None):
                 f"{c}: {v['wall_time_s']} s ({v['vs_idle']}x), {v['peak_rss_mb']} MB" for c, v in by_condition.items()
             ),
         )
-    missing = [f"{tab} {c}" for tab in chapter.TABS for c in SEEDS if (tab, c) not in results]
-    if args.bands and missing:
-        print(f"--bands needs all nine runs; missing {', '.join(missing)}: run the other --rounds", file=sys.stderr)
-        return 2
-    if args.bands:
-        how = f"The nine runs of benchmarks/classroom.py, seeds {SEEDS}. " + bands.__doc__.split("\n\n")[1].replace(
-            "\n", " "
-        )
-        runs = {tab: [results[(tab, c)]["figures"] for c in SEEDS] for tab in chapter.TABS}
-        write_atomic(bands.BANDS, json.dumps(bands.record(runs, SEEDS.values(), how), indent=1) + "\n")
     over = [
         f"{t} {c}: {v['peak_rss_mb']} MB"
         for t, cs in table.items()
@@ -143,7 +143,7 @@ def main(argv=None):
         if v["peak_rss_mb"] > BUDGET_MB
     ]
     if over:
-        print(f"over a student's {BUDGET_MB} MB: {'; '.join(over)}", file=sys.stderr)
+        print(f"error: over a student's {BUDGET_MB} MB: {'; '.join(over)}", file=sys.stderr)
     return 1 if over else 0
 
 

@@ -5,6 +5,7 @@ one CPU-bound process, under each OpenMP waiting setting; seconds per run and th
 into benchmarks/results/shared-cores.json.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -12,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from d2l_ext import machine
-from d2l_ext.files import write_atomic
+from d2l_ext import provenance
+from d2l_ext.atomic import write_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results" / "shared-cores.json"
 FRAMEWORKS = ("mxnet", "pytorch")
@@ -58,6 +59,7 @@ def seconds(framework, env, busy):
             capture_output=True,
             text=True,
             check=True,
+            timeout=600,
         )
     finally:
         if hog:
@@ -66,17 +68,23 @@ def seconds(framework, env, busy):
     return round(float(done.stdout.split()[-1]), 2)
 
 
-def main():
-    """Measure every framework and variant, idle and busy; write and print the table."""
+def main(argv=None):
+    """Measure each framework and variant asked for (default all), idle and busy; write and print the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.shared_cores", description=__doc__.splitlines()[0])
+    parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=FRAMEWORKS)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), metavar="VARIANT")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
     rows = []
-    for framework in FRAMEWORKS:
-        for name, env in VARIANTS.items():
-            idle, busy = seconds(framework, env, False), seconds(framework, env, True)
+    for framework in args.frameworks:
+        for name in args.variants:
+            idle, busy = seconds(framework, VARIANTS[name], False), seconds(framework, VARIANTS[name], True)
             rows.append({"framework": framework, "variant": name, "idle_s": idle, "busy_s": busy})
             print(f"{framework:8} {name:32} idle {idle:6.2f} s  busy {busy:6.2f} s  ({busy / idle:.1f}x)", flush=True)
-    record = {"command": "python -m benchmarks.shared_cores", "machine": json.loads(machine.describe()), "rows": rows}
-    write_atomic(RESULTS, json.dumps(record, indent=1) + "\n")
-    print(f"wrote {RESULTS}", time.strftime("%H:%M"))
+    info = json.loads(provenance.describe())
+    record = {"command": "python -m benchmarks.shared_cores", "machine": info, "rows": rows}
+    write_atomic(args.out, json.dumps(record, indent=1) + "\n")
+    print(f"wrote {args.out}", time.strftime("%H:%M"))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-benchmarks/results/cpu-sweep}
 SWEEP=${SWEEP:---exercise 4 --quick}
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 mkdir -p "$OUT"
 : > "$OUT/times.txt"
-run() {  # name, options: one sweep's wall time from the command line (process start to exit)
-  local name=$1 work; shift
-  work=$(mktemp -d)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+run() {  # name, options: one sweep's wall time from the command line (process start to exit), in a fresh folder
+  local name=$1; shift
   local start=$(date +%s.%N)
-  $PY -m d2l_ext.sweep $SWEEP --out "$work" "$@" > "$OUT/$name.log" 2>&1
+  $PY -m d2l_ext sweep $SWEEP --out "$WORK/$name" "$@" > "$OUT/$name.log" 2>&1 \
+    || { echo "error: the sweep '$name' failed; its log: $OUT/$name.log" >&2; exit 1; }
   echo "$name $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s" | tee -a "$OUT/times.txt"
-  rm -rf "$work"
 }
 echo "== $(date -u +%FT%TZ) $(nproc) cores, sweep: $SWEEP; load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/times.txt"
 run in-process

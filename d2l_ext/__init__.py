@@ -4,4 +4,8 @@
 Importing `d2l_ext` itself loads no deep-learning framework.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+
+class D2lExtError(Exception):
+    """A problem d2l_ext names with its remedy (missing data, a refused setting); commands print it and exit 1."""

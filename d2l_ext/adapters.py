@@ -34,7 +34,10 @@ def _torch_class():
     from torch.optim.lr_scheduler import LRScheduler
 
     class ScheduleLR(LRScheduler):
-        """Sets every param group's lr to schedule(k) after k calls of `.step()` (schedule(0) at start)."""
+        """Sets every param group's lr to schedule(k) after k calls of `.step()` (schedule(0) at start).
+
+        The chapter's PyTorch `train` steps only schedulers defined in torch.optim.lr_scheduler; any other it calls
+        with the epoch just finished and sets the rate it returns: here schedule(epoch + 1), what `.step()` sets."""
 
         def __init__(self, optimizer, schedule):
             self.schedule = schedule
@@ -42,6 +45,9 @@ def _torch_class():
 
         def get_lr(self):
             return [rate(self.schedule, self.last_epoch)] * len(self.optimizer.param_groups)
+
+        def __call__(self, epoch):
+            return rate(self.schedule, epoch + 1)
 
     return ScheduleLR
 

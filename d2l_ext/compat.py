@@ -9,6 +9,8 @@ import re
 import sys
 import tempfile
 
+from d2l_ext import D2lExtError
+
 D2L_REMEDY = (
     "pip install --no-deps d2l==1.0.3  (--no-deps: d2l 1.0.3 pins numpy==1.23.5, matplotlib==3.7.2 and more "
     "exactly, which would replace your NumPy and Matplotlib; d2l_ext declares the packages d2l's code imports)"
@@ -21,10 +23,14 @@ ABSL_LINE = re.compile(r"^(?P<severity>[IWEF])\d{4} \d{2}:\d{2}:\d+\.\d+\s+\d+ \
 ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 
 
+class MissingPackage(D2lExtError, ImportError):
+    """A package the chapter's code needs is missing or the wrong one; the message has the install command."""
+
+
 def require_d2l():
     """d2l is not a dependency of d2l_ext (its exact pins would break the environment it installs into)."""
     if importlib.util.find_spec("d2l") is None:
-        raise ImportError(f"d2l_ext runs d2l 1.0.3's code, and d2l is not installed: {D2L_REMEDY}")
+        raise MissingPackage(f"d2l_ext runs d2l 1.0.3's code, and d2l is not installed: {D2L_REMEDY}")
 
 
 def choose_legacy_keras():
@@ -42,7 +48,7 @@ def require_keras_2(tf):
     """After TensorFlow loaded: stop with the remedy when its tf.keras is Keras 3 (optimizers without `lr`)."""
     if not hasattr(tf.keras.optimizers.SGD, "lr"):
         minor = ".".join(tf.__version__.split(".")[:2])
-        raise ImportError(
+        raise MissingPackage(
             f"TensorFlow {tf.__version__} gives Keras 3 as tf.keras; the chapter needs Keras 2 (it uses "
             f"optimizer.lr): pip install 'tf-keras=={minor}.*', and leave {LEGACY_KERAS} unset (d2l_ext sets it "
             "to 1) or set it to 1, then restart the kernel"

@@ -1,4 +1,9 @@
-"""Fashion-MNIST IDX files: find, download, verify, read, and serve the quick subset (framework-free)."""
+"""Fashion-MNIST IDX files: find, download, verify, read, and serve the quick subset (framework-free).
+
+Every file is verified by the SHA-256 of its decompressed content wherever it is found ($FASHION_MNIST_DIR, the d2l
+folder, Debian's, the Keras cache or a download), once per process (read_split): other data under Fashion-MNIST's
+file names, MNIST's digits say, is a DataError naming the file, never a silent training on something else.
+"""
 
 import functools
 import gzip
@@ -12,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from d2l_ext.files import write_atomic
+from d2l_ext import D2lExtError
+from d2l_ext.atomic import write_atomic
 
 ENV_DIR = "FASHION_MNIST_DIR"  # a folder holding the four files, checked first
 ENV_QUICK = "D2L_EXT_QUICK"  # "1": serve the fixed class-balanced subset (classrooms, CI)
@@ -26,6 +32,7 @@ MAX_CONTENT_BYTES = 64 * 2**20  # ... and 47 MB decompressed
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 ROWS = COLS = 28
+LAYOUT = {"images": (IMAGE_MAGIC, (ROWS, COLS)), "labels": (LABEL_MAGIC, ())}  # kind -> magic number, item shape
 NUM_CLASSES = 10
 # (split, kind) -> (file name without .gz, item count, SHA-256 of the decompressed bytes)
 FILES = {
@@ -59,7 +66,7 @@ HOW_TO_GET = (
 )
 
 
-class DataError(RuntimeError):
+class DataError(D2lExtError, RuntimeError):
     """Fashion-MNIST could not be found, fetched or read; the message says which file and what to do."""
 
 
@@ -138,8 +145,15 @@ def read_bytes(path):
         ) from e
 
 
-def parse_idx(raw, path, magic, count, item_shape):
-    """An array from IDX bytes, after checking magic number, dimensions, count and length."""
+def idx_bytes(array, magic):
+    """IDX bytes of a uint8 array: magic number, dimensions, then the data (what parse_idx reads)."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def parse_idx(raw, path, kind, count):
+    """An array from IDX bytes of `kind` ('images', 'labels'), after checking magic, dimensions, count, length."""
+    magic, item_shape = LAYOUT[kind]
     dims = 1 + len(item_shape)
     header = 4 + 4 * dims
     if len(raw) < header:
@@ -147,8 +161,7 @@ def parse_idx(raw, path, magic, count, item_shape):
     found_magic = int.from_bytes(raw[:4], "big")
     if found_magic != magic:
         raise DataError(
-            f"{path}: magic number {found_magic}, expected {magic}; this is not the "
-            f"{'image' if magic == IMAGE_MAGIC else 'label'} file it is named as."
+            f"{path}: magic number {found_magic}, expected {magic}; this is not the {kind[:-1]} file it is named as."
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     if shape != (count, *item_shape):
@@ -156,20 +169,24 @@ def parse_idx(raw, path, magic, count, item_shape):
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
         raise DataError(f"{path}: {len(raw)} bytes, expected {expected}; the file is truncated or padded.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    array = np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    if kind == "labels" and array.size and array.max() >= NUM_CLASSES:
+        raise DataError(f"{path}: label {array.max()} found, expected 0..{NUM_CLASSES - 1}.")
+    return array
 
 
-def read_images(path, count):
-    """An (count, 28, 28) uint8 array from an IDX image file."""
-    return parse_idx(read_bytes(path), path, IMAGE_MAGIC, count, (ROWS, COLS))
-
-
-def read_labels(path, count):
-    """A (count,) uint8 array from an IDX label file, every label in 0..9."""
-    labels = parse_idx(read_bytes(path), path, LABEL_MAGIC, count, ())
-    if labels.size and labels.max() >= NUM_CLASSES:
-        raise DataError(f"{path}: label {labels.max()} found, expected 0..{NUM_CLASSES - 1}.")
-    return labels
+def read_idx(path, kind, count, sha256=None):
+    """The array in an IDX file (raw or .gz), its structure checked and, given `sha256`, its decompressed content."""
+    raw = read_bytes(path)
+    array = parse_idx(raw, path, kind, count)
+    digest = hashlib.sha256(raw).hexdigest() if sha256 else None
+    if digest != sha256:
+        raise DataError(
+            f"{path}: the SHA-256 of its content is {digest}, not {sha256}: this is not Fashion-MNIST's {kind} file "
+            f"(other data under its name, such as MNIST's digits, or a damaged copy). Replace it with the real file, "
+            f"or point {ENV_DIR} at a folder that has them. {HOW_TO_GET}"
+        )
+    return array
 
 
 def gunzip_sha256(payload):
@@ -244,16 +261,20 @@ def quick_indices(labels, per_class):
 
 @functools.lru_cache(maxsize=None)
 def read_split(split, folder):
-    """Images (N, 28, 28) and labels (N,) of one full split, as uint8, read once per process."""
-    (img_name, count, _), (lbl_name, _, _) = FILES[(split, "images")], FILES[(split, "labels")]
-    return read_images(file_in(folder, img_name), count), read_labels(file_in(folder, lbl_name), count)
+    """Images (N, 28, 28) and labels (N,) of one full split in `folder` (absolute), as uint8: read and verified once
+    per process."""
+    arrays = []
+    for kind in LAYOUT:
+        name, count, sha256 = FILES[(split, kind)]
+        arrays.append(read_idx(file_in(folder, name), kind, count, sha256))
+    return tuple(arrays)
 
 
 def load_split(split, quick=None):
     """Images and labels of 'train' or 'test', the quick subset when quick mode is on."""
     if split not in QUICK_PER_CLASS:
         raise ValueError(f"split={split!r}: use 'train' or 'test'")
-    images, labels = read_split(split, locate())
+    images, labels = read_split(split, locate().resolve())
     if quick_mode() if quick is None else quick:
         idx = quick_indices(labels, QUICK_PER_CLASS[split])
         images, labels = images[idx], labels[idx]

@@ -6,11 +6,10 @@
 import functools
 import sys
 
-from d2l_ext import compat, cpus, mxnet_cpu
+from d2l_ext import dropin, mxnet_cpu
 
-compat.require_d2l()
 mxnet_cpu.configure()  # must run before MXNet loads: NaiveEngine, one OpenMP team
-cpus.configure()  # threads from the CPU share, short OpenMP spinning
+dropin.before_framework()
 
 import numpy as onp  # noqa: E402
 from d2l import mxnet as _d2l  # noqa: E402
@@ -18,16 +17,14 @@ from d2l.mxnet import *  # noqa: E402,F401,F403  the deliberate re-export that m
 from mxnet import autograd, init, np, npx  # noqa: E402
 from mxnet import random as mx_random  # noqa: E402
 
-from d2l_ext import data, determinism, series  # noqa: E402
+from d2l_ext import data  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
 from d2l_ext.batches import BatchLoader  # noqa: E402
 from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
 npx.set_np()
-determinism.seed_everything(mx_random.seed)
-series.register()
-series.draw_png_too(_d2l, d2l)
+dropin.after_d2l(__name__, _d2l, mx_random.seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -40,9 +37,9 @@ def resize_batch(X, size):
     return npx.image.resize(X.transpose(0, 2, 3, 1), size=size[::-1]).transpose(0, 3, 1, 2)
 
 
-def to_arrays(split, ctx):
-    """One split as float32 (N, 1, 28, 28) images in [0, 1] and int32 labels, on `ctx`."""
-    images, labels = data.load_split(split)
+def to_arrays(split, ctx, quick=None):
+    """One split as float32 (N, 1, 28, 28) images in [0, 1] and int32 labels, on `ctx` (quick: see data)."""
+    images, labels = data.load_split(split, quick)
     X = np.array(images[:, None].astype("float32") / 255, ctx=ctx)
     return X, np.array(labels.astype("int32"), dtype="int32", ctx=ctx)
 

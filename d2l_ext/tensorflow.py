@@ -6,15 +6,13 @@
 import os
 import sys
 
-from d2l_ext import compat, cpus
+from d2l_ext import compat, dropin
 
 # Before TensorFlow loads: its C++ start-up log (oneDNN, "could not find cuda drivers", TensorRT, and TF 2.15's
 # spurious "Unable to register cuDNN factory" errors) differs from machine to machine and teaches nothing here;
 # 3 keeps it out of the notebooks (failures still raise). A value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-cpus.configure()  # TensorFlow's thread pools sized by the CPU share
-
-compat.require_d2l()
+dropin.before_framework()
 compat.choose_legacy_keras()  # TensorFlow >= 2.16: Keras 2 from tf-keras (the chapter uses optimizer.lr)
 
 with compat.tf_log_level_kept():  # TensorFlow >= 2.19 logs while loading whatever TF_CPP_MIN_LOG_LEVEL says
@@ -24,14 +22,12 @@ with compat.tf_log_level_kept():  # TensorFlow >= 2.19 logs while loading whatev
     from d2l import tensorflow as _d2l
     from d2l.tensorflow import *  # noqa: F401,F403  the deliberate re-export that makes this a drop-in
 
-from d2l_ext import data, determinism, series  # noqa: E402
+from d2l_ext import data  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
 from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
-determinism.seed_everything(tf.random.set_seed)
-series.register()
-series.draw_png_too(_d2l, d2l)
+dropin.after_d2l(__name__, _d2l, tf.random.set_seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -47,10 +43,15 @@ class TrainCallback(_d2l.TrainCallback):
         self.animator = Animator(xlabel="epoch", xlim=[1, num_epochs], legend=["train loss", "train acc", "test acc"])
 
 
+def to_arrays(split, quick=None):
+    """One split as float32 (N, 28, 28, 1) images in [0, 1] and int32 labels (the d2l layout; quick: see data)."""
+    images, labels = data.load_split(split, quick)
+    return images[..., None].astype("float32") / 255, labels.astype("int32")
+
+
 def to_dataset(split):
     """One split as a tf.data.Dataset of float32 (28, 28, 1) images in [0, 1] and int32 labels."""
-    images, labels = data.load_split(split)
-    return tf.data.Dataset.from_tensor_slices((images[..., None].astype("float32") / 255, labels.astype("int32")))
+    return tf.data.Dataset.from_tensor_slices(to_arrays(split))
 
 
 def load_data_fashion_mnist(batch_size, resize=None):

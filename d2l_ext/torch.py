@@ -6,25 +6,22 @@
 import functools
 import sys
 
-from d2l_ext import compat, cpus
+from d2l_ext import dropin
 
-compat.require_d2l()
-cpus.configure()  # before torch loads its OpenMP: threads from the CPU share, short spinning
+dropin.before_framework()
 
 import torch  # noqa: E402
 from d2l import torch as _d2l  # noqa: E402
 from d2l.torch import *  # noqa: E402,F401,F403  the deliberate re-export that makes this a drop-in
 from torch.optim import lr_scheduler  # noqa: E402
 
-from d2l_ext import data, determinism, series  # noqa: E402
+from d2l_ext import data  # noqa: E402
 from d2l_ext.animator import ThrottledAnimatorMixin  # noqa: E402
 from d2l_ext.batches import BatchLoader  # noqa: E402
 from d2l_ext.schedulers import *  # noqa: E402,F403  the chapter's schedulers, as d2l.<Name>
 
 d2l = sys.modules[__name__]
-determinism.seed_everything(torch.manual_seed)
-series.register()
-series.draw_png_too(_d2l, d2l)
+dropin.after_d2l(__name__, _d2l, torch.manual_seed)
 
 
 class Animator(ThrottledAnimatorMixin, _d2l.Animator):
@@ -37,9 +34,9 @@ def resize_batch(X, size):
     return torch.nn.functional.interpolate(X, size=size, mode="bilinear", antialias=True, align_corners=False)
 
 
-def to_tensors(split, device):
-    """One split as float32 (N, 1, 28, 28) images in [0, 1] and int64 labels, on `device`."""
-    images, labels = data.load_split(split)
+def to_tensors(split, device, quick=None):
+    """One split as float32 (N, 1, 28, 28) images in [0, 1] and int64 labels, on `device` (quick: see data)."""
+    images, labels = data.load_split(split, quick)
     X = torch.tensor(images, device=device).unsqueeze(1).float().div_(255)  # a copy: the buffer is read-only
     return X, torch.from_numpy(labels.astype("int64")).to(device)
 

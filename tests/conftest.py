@@ -1,22 +1,92 @@
-"""Shared test set-up: a plotting backend for plain Python, data and framework fixtures."""
+"""Shared test set-up: one core per pytest worker, a plotting backend for plain Python, the lanes, data and
+framework fixtures, and the check that the session left nothing in the temporary folder."""
 
 import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import matplotlib
 import pytest
 
+from tools import pins
+
 matplotlib.use("Agg")  # d2l's SVG display needs a Jupyter kernel; plain pytest draws off-screen
+PINNED_ONLY = "runs in the pinned lane only ({why}); `make test` runs it there"
+# the session's own temporary folder (TMPDIR) under the system's, removed after it; a short name: Ray's socket paths
+# under it must fit in 107 characters
+SESSION_TEMP = "d2l-"
+# what other programs leave in a temporary folder by design, removed with the session's: TensorFlow's autograph
+# writes the code it generates to files it deletes at exit (a notebook kernel is killed, not exited), torch keeps
+# Inductor's cache there (a dispatch mode loads it), Chromium its shared memory (--disable-dev-shm-usage)
+THIRD_PARTY_TEMP = re.compile(r"^(__autograph_generated_file\w+\.py|torchinductor_\w+|org\.chromium\.Chromium\.\w+)$")
 
 
-@pytest.fixture
+def pytest_configure(config):
+    """Each xdist worker (gw0, gw1, ...) on a core of its own, its notebook kernels and subprocesses with it: the
+    notebooks train on one thread each anyway (tests/nbval_plugin.py), and two workers' threads then never fight
+    for a core (benchmarks/README.md, "make test on two cores")."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if worker and 1 < workers <= len(cores):
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+    if not hasattr(config, "workerinput"):  # the controller: what /tmp holds, then a TMPDIR for the whole session
+        config.temp_before = set(os.listdir(tempfile.gettempdir()))
+        config.session_temp = tempfile.mkdtemp(prefix=SESSION_TEMP)
+        os.environ["TMPDIR"] = config.session_temp  # workers, kernels and every subprocess inherit it
+        tempfile.tempdir = None
+
+
+def pytest_collection_modifyitems(items):
+    """Skip tests marked pinned_lane outside the pinned lane, saying why (the marker's reason)."""
+    if pins.lane() != pins.ENVIRONMENT:
+        for item in items:
+            if marker := item.get_closest_marker("pinned_lane"):
+                item.add_marker(pytest.mark.skip(reason=PINNED_ONLY.format(why=marker.kwargs["reason"])))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session, exitstatus):
+    """In the controller, once the workers are gone: a session that left anything new in the system's temporary
+    folder, or anything in its own TMPDIR but what other libraries leave by design and pytest's own (tmp_path, whose
+    folders pytest removes for passed tests), fails naming it."""
+    result = yield
+    session_temp = getattr(session.config, "session_temp", None)
+    if session_temp is not None:
+        system = os.path.dirname(session_temp)
+        left = sorted(set(os.listdir(system)) - session.config.temp_before - {os.path.basename(session_temp)})
+        left += sorted(
+            os.path.join(session_temp, name)
+            for name in os.listdir(session_temp)
+            if not (THIRD_PARTY_TEMP.match(name) or name.startswith("pytest-of-"))
+        )
+        if left:
+            session.config.get_terminal_writer().line(f"error: the tests left temporary files: {left}", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
+
+
+def pytest_unconfigure(config):
+    """In the controller: the session's TMPDIR removed, unless the session failed (a failed test's files are there)."""
+    session_temp = getattr(config, "session_temp", None)
+    if session_temp is not None and not config.pluginmanager.get_plugin("terminalreporter").stats.get("failed"):
+        shutil.rmtree(session_temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def real_data():
-    """The folder with the real Fashion-MNIST files; the test is skipped, saying so, where they are not installed."""
+    """The folder with the real Fashion-MNIST files, found or downloaded as the notebooks do; where neither works the
+    test is skipped saying so (under CI=true it fails: CI has the data)."""
     from d2l_ext import data
 
-    found = data.find_dir()
-    if found is None:
-        pytest.skip("needs the Fashion-MNIST files: make data (or set FASHION_MNIST_DIR)")
-    return found
+    try:
+        return data.locate()
+    except data.DataError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the real Fashion-MNIST is not available: {e}")
+        pytest.skip(f"needs the Fashion-MNIST files (make data, or set FASHION_MNIST_DIR): {str(e).splitlines()[0]}")
 
 
 @pytest.fixture
@@ -27,6 +97,28 @@ def no_data_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def repository_copy(tmp_path):
+    """A copy of the repository's tracked files (no venv, no build output), for commands that write into it."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    copy = tmp_path / "repository"
+    for name in filter(None, listed.decode().split("\0")):
+        if (root / name).exists():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, copy / name)
+    return copy
 
 
 # ---- frameworks, each skipped where it is not installed ----

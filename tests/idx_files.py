@@ -1,31 +1,35 @@
 """Small, valid Fashion-MNIST-shaped IDX files for the data tests (shared by test_data.py and test_download.py)."""
 
 import gzip
+import hashlib
 
 import numpy as np
 
 from d2l_ext import data
 
-
-def idx_bytes(array, magic):
-    """IDX bytes of a uint8 array: magic, dimensions, then the data."""
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
+SMALL = {"train": 20, "test": 10}  # items per split in a small set
 
 
-def write_set(folder, n_train=20, n_test=10, gz=True):
-    """Four small, valid IDX files (n items each split) in `folder`; returns the arrays written."""
+def write_set(folder, gz=True, seed=0):
+    """Four small, valid IDX files (SMALL items each split) in `folder`; returns the arrays written."""
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     arrays = {}
     for (split, kind), (name, _, _) in data.FILES.items():
-        n = n_train if split == "train" else n_test
-        if kind == "images":
-            array, magic = rng.integers(0, 256, (n, 28, 28)), data.IMAGE_MAGIC
-        else:
-            array, magic = np.arange(n) % 10, data.LABEL_MAGIC
-        payload = idx_bytes(array, magic)
+        n = SMALL[split]
+        array = rng.integers(0, 256, (n, 28, 28)) if kind == "images" else np.arange(n) % 10
+        payload = data.idx_bytes(array, data.LAYOUT[kind][0])
         path = folder / (f"{name}.gz" if gz else name)
         path.write_bytes(gzip.compress(payload) if gz else payload)
         arrays[(split, kind)] = array
     return arrays
+
+
+def as_the_real_files(monkeypatch, folder):
+    """Make d2l_ext.data take the small set in `folder` for Fashion-MNIST: its counts and content hashes."""
+    files = {}
+    for key, (name, _, _) in data.FILES.items():
+        content = data.read_bytes(data.file_in(folder, name))
+        files[key] = (name, SMALL[key[0]], hashlib.sha256(content).hexdigest())
+    monkeypatch.setattr(data, "FILES", files)
+    data.read_split.cache_clear()

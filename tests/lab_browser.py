@@ -13,9 +13,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "browser"  # screenshots, kept after the run
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"  # apt-get install chromium chromium-driver
@@ -81,6 +78,31 @@ const drawn = panel.content.widgets.filter(cell => cell.node.querySelector('.jp-
 if (drawn.length) drawn[drawn.length - 1].node.scrollIntoView();"""
 )
 NO_NEWS = ("@jupyterlab/apputils-extension:notification", '{"fetchNews": "false"}')  # no pop-up over the notebook
+# The server's kernels run this at start (an IPython startup file): once a cell defines the chapter's `train`, it
+# trains on its first call only, so Restart Kernel and Run All runs every cell with one real training.
+ONE_TRAINING = """
+from IPython import get_ipython
+
+
+def trains_once(train):
+    calls = []
+
+    def train_once(*args, **kwargs):
+        calls.append(args)
+        return train(*args, **kwargs) if len(calls) == 1 else None
+
+    train_once.trains_once = True
+    return train_once
+
+
+def wrap_train(result):
+    names = get_ipython().user_ns
+    if callable(names.get("train")) and not getattr(names["train"], "trains_once", False):
+        names["train"] = trains_once(names["train"])
+
+
+get_ipython().events.register("post_run_cell", wrap_train)
+"""
 
 
 def free_port():
@@ -96,9 +118,13 @@ class Lab:
     def __init__(self, workdir, quick=True):
         self.port, self.token, self.workdir = free_port(), secrets.token_hex(16), Path(workdir)
         shutil.copytree(ROOT / "notebooks", self.workdir / "notebooks")
+        startup = self.workdir / "ipython" / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "one_training.py").write_text(ONE_TRAINING)
         env = {
             **os.environ,
             "D2L_EXT_QUICK": "1" if quick else "0",
+            "IPYTHONDIR": str(self.workdir / "ipython"),
             "JUPYTERLAB_SETTINGS_DIR": str(self.workdir / "settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(self.workdir / "workspaces"),
         }
@@ -165,6 +191,9 @@ def chromium():
         raise RuntimeError(
             f"{', '.join(missing)} missing: apt-get install chromium chromium-driver (make test-browser)"
         )
+    from selenium import webdriver  # here: the Lab server alone (test_lab.py) needs no Selenium
+    from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (

@@ -1,23 +1,25 @@
-"""A pytest plugin for nbval (loaded by pyproject.toml's addopts): the payloads it does not compare, stderr
-streams that hold only framework log lines left out, the MXNet notebook skipped where MXNet is not installed
-(the current lane), in cells whose values are not compared the figures and tables the stored outputs hold (the
-answer key's sweeps), and, in quick mode, a student's memory budget, the bands each training's final figures must
-land in (tests/bands.json) and a train point in every epoch of its figure."""
+"""A pytest plugin for nbval (loaded by pyproject.toml's addopts): quick mode unless D2L_EXT_QUICK says otherwise,
+the payloads it does not compare, stderr streams that hold only framework log lines left out, the MXNet notebook
+skipped where MXNet is not installed (the current lane), in cells whose values are not compared the figures and
+tables the stored outputs hold (the answer key's sweeps), and, in quick mode, a student's memory budget, the bands
+each training's final figures must land in (tests/bands.json, measured on the same code) and a train point in every
+epoch of its figure."""
 
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 from nbval.plugin import IPyNbCell
 
-from d2l_ext import series
-from d2l_ext.data import quick_mode
-from tools.bands import BANDS, final_figures
-from tools.exercises import SHOWS_FIGURE_AND_TABLE  # the answer key's sweep cells: a figure and a table, stored or not
+from d2l_ext import figures
+from d2l_ext.data import ENV_QUICK, quick_mode
+from tools.answer_key import SHOWS_FIGURE_AND_TABLE  # the answer key's sweep cells: a figure and a table, stored or not
+from tools.bands import BANDS, TEST_THREADS, code_digest, final_figures
 
-# Figures are compared by their text/plain form and their plotted numbers (d2l_ext.series); their SVG/PNG/HTML
+# Figures are compared by their text/plain form and their plotted numbers (d2l_ext.figures); their SVG/PNG/HTML
 # renderings differ from run to run in ids and metadata.
 NBVAL_SKIP = ("image/svg+xml", "image/png", "text/html", "application/javascript")
 MEMORY_BUDGET = 2_000_000_000  # bytes: "2G", the usual per-user limit of BinderHub and JupyterHub deployments
@@ -49,6 +51,21 @@ def compare_outputs(cell, test, ref, skip_compare=None):
 NBVAL_COMPARE, IPyNbCell.compare_outputs = IPyNbCell.compare_outputs, compare_outputs
 
 
+def pytest_addoption(parser):
+    """--nbval-bands: the bands file (default tests/bands.json)."""
+    parser.addoption("--nbval-bands", default=str(BANDS), help="the training bands of quick mode (tests/bands.json)")
+
+
+def pytest_configure(config):
+    """What the kernels inherit: quick mode by default, so that a bare `pytest` runs what `make test` runs, not the
+    full data for an hour with the bands and the memory budget off (D2L_EXT_QUICK=0 asks for it); and one thread per
+    framework (bands.TEST_THREADS), a float order that is the same on every machine and every pytest invocation,
+    which tests/bands.json is measured with (a training at lr 0.3 parts from another thread count within epochs)."""
+    os.environ.setdefault(ENV_QUICK, "1")
+    for var, value in TEST_THREADS.items():
+        os.environ.setdefault(var, value)
+
+
 def pytest_collectstart(collector):
     """Tell nbval which output payloads not to compare."""
     if collector.fspath and collector.fspath.ext == ".ipynb":
@@ -74,19 +91,19 @@ def band_for(item):
     """The band of a training cell run in quick mode, or None (other cells, full data)."""
     if not hasattr(item, "cell") or not quick_mode():
         return None
-    bands = json.loads(BANDS.read_text(encoding="utf-8"))["bands"]
+    bands = json.loads(Path(item.config.getoption("--nbval-bands")).read_text(encoding="utf-8"))["bands"]
     return bands.get(Path(str(item.fspath)).name, {}).get(item.cell.get("id"))
 
 
 def epochs_without_train_points(outputs):
     """Epochs of the cell's last training figure lacking a train-loss or train-acc point: {line: [epoch, ...]}."""
-    figures = [o["data"][series.MIME] for o in outputs if series.MIME in o.get("data", {})]
-    axes = next((a for f in reversed(figures) for a in f["axes"] if TRAIN_LINES[0] in a["legend"]), None)
+    shown = [o["data"][figures.MIME] for o in outputs if figures.MIME in o.get("data", {})]
+    axes = next((a for f in reversed(shown) for a in f["axes"] if TRAIN_LINES[0] in a["legend"]), None)
     if axes is None:
         return {"figure": "no training figure in the cell's output"}
-    epochs, lines = range(1, round(axes["xlim"][1]) + 1), series.named_lines(axes)
+    epochs, lines = range(1, round(axes["xlim"][1]) + 1), figures.named_lines(axes)
     gaps = {
-        name: sorted(set(epochs) - set(series.epochs_with_points(lines.get(name, {"x": []})))) for name in TRAIN_LINES
+        name: sorted(set(epochs) - set(figures.epochs_with_points(lines.get(name, {"x": []})))) for name in TRAIN_LINES
     }
     return {name: gap for name, gap in gaps.items() if gap}
 
@@ -139,11 +156,16 @@ def pytest_runtest_call(item):
         )
     band = band_for(item)
     if band:
-        figures = final_figures(item.test_outputs)
+        if band.get("code_sha256") != code_digest(item.parent.nb, item.cell.get("id")):
+            raise AssertionError(
+                f"{band['run']}: tests/bands.json's band was measured on other code than this notebook's up to this "
+                "cell; measure it again: python -m tools.bands"
+            )
+        final = final_figures(item.test_outputs)
         outside = [
-            f"{name} {figures[name]} outside [{low}, {high}]"
+            f"{name} {final[name]} outside [{low}, {high}]"
             for name, (low, high) in band["limits"].items()
-            if not low <= figures[name] <= high
+            if not low <= final[name] <= high
         ]
         if outside:
             raise AssertionError(f"{band['run']}: {'; '.join(outside)} (tests/bands.json, quick mode)")

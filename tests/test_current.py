@@ -28,14 +28,16 @@ needs_tf_keras = pytest.mark.skipif(
 def python(code, **env):
     """Run code in a fresh interpreter of this environment, with `env` over os.environ (None removes a name)."""
     merged = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=merged, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=merged, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_installing_the_project_here_changes_no_framework_numpy_or_matplotlib(tmp_path):
     report = tmp_path / "report.json"
     spec = f"{ROOT}[torch,tensorflow]"
     args = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", str(report), spec]
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     changed = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
     assert changed & PROTECTED == set()

@@ -1,26 +1,21 @@
-"""The Fashion-MNIST data layer: reading, checking, finding (an explicit folder is never passed over), quick mode."""
+"""The Fashion-MNIST data layer: reading, checking every file's content wherever it is found, finding (an explicit
+folder is never passed over), quick mode."""
 
 import gzip
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from idx_files import idx_bytes, write_set  # the small valid sets shared with test_download.py
+from idx_files import as_the_real_files, write_set  # the small valid sets shared with test_download.py
 
 from d2l_ext import data
 
 
-@pytest.fixture
-def small_counts(monkeypatch):
-    """Let the loaders accept 20 train / 10 test items, so synthetic sets count as complete."""
-    sizes = {"train": 20, "test": 10}
-    monkeypatch.setattr(data, "FILES", {key: (name, sizes[key[0]], sha) for key, (name, _, sha) in data.FILES.items()})
-    data.read_split.cache_clear()
-    yield
-    data.read_split.cache_clear()
+def read(path, kind="images", count=20):
+    """data.read_idx on one file, no content hash."""
+    return data.read_idx(path, kind, count)
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -28,45 +23,45 @@ def test_good_files_read_back_exactly(tmp_path, gz):
     arrays = write_set(tmp_path, gz=gz)
     name = data.FILES[("train", "images")][0]
     path = tmp_path / (f"{name}.gz" if gz else name)
-    assert np.array_equal(data.read_images(path, 20), arrays[("train", "images")])
+    assert np.array_equal(read(path), arrays[("train", "images")])
     label_path = data.file_in(tmp_path, data.FILES[("test", "labels")][0])
-    assert np.array_equal(data.read_labels(label_path, 10), arrays[("test", "labels")])
+    assert np.array_equal(read(label_path, "labels", 10), arrays[("test", "labels")])
 
 
 def test_truncated_file_is_an_error_naming_it(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte"
-    path.write_bytes(idx_bytes(np.zeros((20, 28, 28)), data.IMAGE_MAGIC)[:-100])
+    path.write_bytes(data.idx_bytes(np.zeros((20, 28, 28)), data.IMAGE_MAGIC)[:-100])
     with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte: .*truncated"):
-        data.read_images(path, 20)
+        read(path)
 
 
 def test_truncated_gzip_is_an_error_naming_it(tmp_path):
     path = tmp_path / "train-images-idx3-ubyte.gz"
     noise = np.random.default_rng(0).integers(0, 256, (20, 28, 28))
-    path.write_bytes(gzip.compress(idx_bytes(noise, data.IMAGE_MAGIC))[:2000])
+    path.write_bytes(gzip.compress(data.idx_bytes(noise, data.IMAGE_MAGIC))[:2000])
     with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte.gz: cannot be read"):
-        data.read_images(path, 20)
+        read(path)
 
 
 def test_wrong_magic_is_an_error_naming_it(tmp_path):
     path = tmp_path / "t10k-images-idx3-ubyte"
-    path.write_bytes(idx_bytes(np.zeros((10, 28, 28)), data.LABEL_MAGIC))
+    path.write_bytes(data.idx_bytes(np.zeros((10, 28, 28)), data.LABEL_MAGIC))
     with pytest.raises(data.DataError, match=r"t10k-images-idx3-ubyte: magic number 2049, expected 2051"):
-        data.read_images(path, 10)
+        read(path, count=10)
 
 
 def test_wrong_count_is_an_error_naming_it(tmp_path):
     path = tmp_path / "t10k-labels-idx1-ubyte"
-    path.write_bytes(idx_bytes(np.zeros(9), data.LABEL_MAGIC))
+    path.write_bytes(data.idx_bytes(np.zeros(9), data.LABEL_MAGIC))
     with pytest.raises(data.DataError, match=r"t10k-labels-idx1-ubyte: header says shape \(9,\), expected \(10,\)"):
-        data.read_labels(path, 10)
+        read(path, "labels", 10)
 
 
 def test_label_outside_0_to_9_is_an_error(tmp_path):
     path = tmp_path / "t10k-labels-idx1-ubyte"
-    path.write_bytes(idx_bytes(np.full(10, 10), data.LABEL_MAGIC))
+    path.write_bytes(data.idx_bytes(np.full(10, 10), data.LABEL_MAGIC))
     with pytest.raises(data.DataError, match="label 10 found"):
-        data.read_labels(path, 10)
+        read(path, "labels", 10)
 
 
 def test_lookup_order_env_then_d2l_then_debian_then_keras(no_data_env, monkeypatch):
@@ -87,10 +82,11 @@ def test_first_complete_folder_wins_and_partial_folders_are_passed_over(tmp_path
     assert data.find_dir([tmp_path / "a", tmp_path / "b", tmp_path / "c"]) == tmp_path / "b"
 
 
-def test_env_folder_is_used_first(no_data_env, monkeypatch, small_counts):
+def test_env_folder_is_used_first(no_data_env, monkeypatch):
     arrays = write_set(no_data_env / "mine")
+    as_the_real_files(monkeypatch, no_data_env / "mine")
     monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
-    images, labels = data.load_split("test")
+    images, labels = data.load_split("test", quick=False)
     assert np.array_equal(images, arrays[("test", "images")])
     assert np.array_equal(labels, arrays[("test", "labels")])
 
@@ -124,11 +120,6 @@ def test_quick_mode_variable_is_checked(monkeypatch):
         data.quick_mode()
 
 
-def test_real_data_matches_the_pinned_hashes(real_data):
-    for name, _, sha256 in data.FILES.values():
-        assert hashlib.sha256(data.read_bytes(data.file_in(real_data, name))).hexdigest() == sha256
-
-
 @pytest.mark.usefixtures("real_data")
 @pytest.mark.parametrize("split,per_class", sorted(data.QUICK_PER_CLASS.items()))
 def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
@@ -141,15 +132,86 @@ def test_quick_subset_is_balanced_and_the_same_every_time(split, per_class):
     assert len(full_labels) == data.FILES[(split, "labels")][1] and full_images.shape[1:] == (28, 28)
 
 
-def test_quick_subset_gives_the_chapter_a_train_point_every_epoch():
-    # the chapter's PyTorch and MXNet loops plot a train point every 50 minibatches of 256
-    assert 10 * data.QUICK_PER_CLASS["train"] // 256 >= 50
+# ---- every file is checked against Fashion-MNIST's content, wherever it is found ----
+def noise_idx(count, kind, seed=1):
+    """Valid IDX bytes of random data shaped as Fashion-MNIST's `kind` file (labels in 0..9)."""
+    rng = np.random.default_rng(seed)
+    array = rng.integers(0, 256, (count, 28, 28)) if kind == "images" else rng.integers(0, 10, count)
+    return data.idx_bytes(array, data.LAYOUT[kind][0])
+
+
+def impostors(folder, damage):
+    """The real file names in `folder`, holding what `damage(real name, count, kind)` gives: valid IDX bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for (_, kind), (name, count, _) in data.FILES.items():
+        (folder / f"{name}.gz").write_bytes(gzip.compress(damage(name, count, kind), compresslevel=1))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda name, count, kind: noise_idx(count, kind),  # random noise, or another data set of the same shape
+        lambda name, count, kind: flipped(real_bytes(name)),  # the real file with one bit rotted
+    ],
+    ids=["random noise shaped as Fashion-MNIST", "one bit flipped in the real file"],
+)
+def test_a_folder_of_other_data_under_fashion_mnists_names_is_refused_naming_the_file(
+    real_data, no_data_env, monkeypatch, damage
+):
+    impostors(no_data_env / "mine", damage)
+    monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte.gz: the SHA-256 of its content is [0-9a-f]{64}"):
+        data.load_split("train", quick=True)
+    with pytest.raises(data.DataError, match=r"t10k-images-idx3-ubyte.gz: .*not Fashion-MNIST's images file"):
+        data.load_split("test", quick=True)
+
+
+def real_bytes(name):
+    """The decompressed content of one real file (real_data makes sure it is there)."""
+    return data.read_bytes(data.file_in(data.locate(), name))
+
+
+def flipped(content):
+    """The content with the lowest bit of its last byte flipped: an image pixel, not the IDX header."""
+    return content[:-1] + bytes([content[-1] ^ 1])
+
+
+def test_a_found_folder_is_checked_as_an_explicit_one(no_data_env, monkeypatch):
+    impostors(no_data_env / "home/.keras/datasets/fashion-mnist", lambda name, count, kind: noise_idx(count, kind))
+    monkeypatch.setattr(data, "DEBIAN_DIR", no_data_env / "no-debian")
+    with pytest.raises(data.DataError, match=r"\.keras/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz: the SHA-256"):
+        data.load_split("test", quick=True)
+
+
+def test_each_file_is_read_and_checked_once_per_process(no_data_env, monkeypatch):
+    write_set(no_data_env / "mine")
+    as_the_real_files(monkeypatch, no_data_env / "mine")
+    monkeypatch.setenv(data.ENV_DIR, str(no_data_env / "mine"))
+    reads = []
+    real_read = data.read_bytes
+    monkeypatch.setattr(data, "read_bytes", lambda path: reads.append(path.name) or real_read(path))
+    for _ in range(3):
+        data.load_split("train", quick=False)
+        data.load_split("test", quick=False)
+    assert sorted(reads) == sorted(f"{name}.gz" for name, _, _ in data.FILES.values())
+
+
+def test_the_cache_knows_folders_by_their_absolute_path(no_data_env, monkeypatch):
+    for where, seed in (("a", 1), ("b", 2)):
+        write_set(no_data_env / where / "data", seed=seed)
+    as_the_real_files(monkeypatch, no_data_env / "a" / "data")  # a's content is "the real one"
+    monkeypatch.setenv(data.ENV_DIR, "data")  # relative: another folder from another working directory
+    monkeypatch.chdir(no_data_env / "a")
+    data.load_split("train", quick=False)
+    monkeypatch.chdir(no_data_env / "b")  # the same relative name: b's files are read, not a's served again
+    with pytest.raises(data.DataError, match=rf"{no_data_env / 'b' / 'data'}/train-images-idx3-ubyte.gz: the SHA-256"):
+        data.load_split("train", quick=False)
 
 
 def test_import_d2l_ext_loads_no_framework():
 
     code = (
-        "import sys, d2l_ext, d2l_ext.data, d2l_ext.schedulers, d2l_ext.files, d2l_ext.machine, d2l_ext.batches; "
+        "import sys, d2l_ext, d2l_ext.data, d2l_ext.schedulers, d2l_ext.atomic, d2l_ext.provenance, d2l_ext.batches; "
         "print(sorted(m for m in ('torch', 'tensorflow', 'mxnet') if m in sys.modules))"
     )
     out = subprocess.run(
@@ -158,6 +220,7 @@ def test_import_d2l_ext_loads_no_framework():
         text=True,
         check=True,
         cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
     )
     assert out.stdout.strip() == "[]"
 
@@ -202,7 +265,7 @@ def test_an_unreadable_file_says_permission_denied_with_its_path(tmp_path, monke
 
     monkeypatch.setattr(data.gzip, "open", refuse)
     with pytest.raises(data.DataError, match=rf"^cannot read {path} \(permission denied\)"):
-        data.read_labels(path, 10)
+        read(path, "labels", 10)
 
 
 def test_an_unreadable_folder_says_permission_denied_with_its_path(tmp_path, monkeypatch):

@@ -2,9 +2,11 @@
 
 import os
 import platform
+import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -13,6 +15,7 @@ import pytest
 from tools import execute
 
 ROOT = Path(__file__).resolve().parent.parent
+READ_S = 120  # at most this long for the run to reach a cell
 
 
 def notebook(tmp_path, *sources):
@@ -32,13 +35,24 @@ def test_a_failing_cell_leaves_the_notebook_untouched_and_is_reported(tmp_path):
     assert any("FAILED at cell 2/3" in line and "ZeroDivisionError" in line for line in log)
 
 
-def test_a_clean_run_writes_outputs_and_what_ran_it(tmp_path):
+@pytest.mark.parametrize("seed, quick", [("0", "0"), ("7", "1")])
+def test_a_clean_run_writes_outputs_and_what_ran_it_as_its_kernel_saw_it(tmp_path, seed, quick):
     path = notebook(tmp_path, "print(6 * 7)")
-    assert execute.run(path, log=lambda *a, **k: None) is True
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.execute", str(path)],
+        cwd=ROOT,
+        env={**os.environ, "D2L_EXT_SEED": seed, "D2L_EXT_QUICK": quick},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[small.ipynb] done in" in done.stdout
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].outputs[0]["text"] == "42\n"
     info = nb.metadata[execute.METADATA_KEY]["execution"]
     assert info["device"] and info["versions"]["numpy"] and info["wall_time_s"] > 0 and "date" in info
+    assert info["seed"] == int(seed) and info["quick_mode"] is (quick == "1")
     assert nb.metadata.language_info["version"] == platform.python_version()  # what JupyterLab would write
     assert [p.name for p in tmp_path.iterdir()] == ["small.ipynb"]  # written through a temporary, renamed
 
@@ -57,10 +71,14 @@ def test_an_interrupted_run_says_where_writes_nothing_and_leaves_no_kernel(tmp_p
         # a shell's background job starts with SIGINT ignored, and Python then installs no Ctrl-C handler
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    seen = ""
-    while "cell 2/3" not in seen:  # the progress line ends only when its cell does: read it as it comes
-        seen += process.stdout.read(1) or pytest.fail(f"the run ended before cell 2: {seen}")
-    kernel_pid, connection_file = kernel_of(process.pid)
+    try:
+        seen = read_until(process.stdout, "cell 2/3", READ_S)  # its line ends only when its cell does: read as it comes
+        kernel_pid, connection_file = kernel_of(process.pid)
+    except BaseException:
+        process.kill()
+        process.communicate(timeout=60)
+        raise
+    assert "cell 1/3" in seen
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
@@ -68,6 +86,17 @@ def test_an_interrupted_run_says_where_writes_nothing_and_leaves_no_kernel(tmp_p
     assert "Traceback" not in err and path.read_bytes() == before
     assert not Path(connection_file).exists(), "the kernel's connection file (its signing key) is removed"
     assert not Path(f"/proc/{kernel_pid}").exists(), "the kernel process has ended"
+
+
+def read_until(stream, text, timeout):
+    """What a pipe gave until `text` appeared in it; a failure when the process ends or `timeout` s pass first."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            pytest.fail(f"no {text!r} after {timeout} s: {seen!r}")
+        seen += os.read(stream.fileno(), 1).decode() or pytest.fail(f"the run ended before {text!r}: {seen!r}")
+    return seen
 
 
 def kernel_of(pid):
@@ -85,7 +114,7 @@ def kernel_of(pid):
 
 def test_a_training_figure_logs_each_epoch_while_its_cell_runs(tmp_path):
     cell = """
-from d2l_ext import series; series.register()
+from d2l_ext import figures; figures.register()
 import matplotlib; matplotlib.use("module://matplotlib_inline.backend_inline"); import matplotlib.pyplot as plt
 from IPython import display
 fig, ax = plt.subplots()

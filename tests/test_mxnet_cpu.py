@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from d2l_ext import machine, mxnet_cpu
+from d2l_ext import mxnet_cpu, provenance
 
 
 @pytest.fixture
@@ -54,13 +54,9 @@ def test_mxnet_imported_first_warns_with_the_remedy_and_sets_nothing(clean_env):
     assert mxnet_cpu.recorded_settings() == {}
 
 
-def test_the_cuda_check_reads_the_installed_distribution():
-    assert mxnet_cpu.cuda_build_installed() is False  # this project pins the CPU wheel `mxnet`
-
-
 def test_a_runs_record_names_the_threading_in_effect(clean_env):
     clean_env.setenv("OMP_NUM_THREADS", "3")
-    assert json.loads(machine.describe())["threading"] == {"OMP_NUM_THREADS": "3"}
+    assert json.loads(provenance.describe())["threading"] == {"OMP_NUM_THREADS": "3"}
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mxnet") is None, reason="needs MXNet")

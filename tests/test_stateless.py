@@ -186,5 +186,5 @@ def test_importing_stateless_and_adapters_loads_no_framework():
         "import sys, d2l_ext.stateless, d2l_ext.adapters; "
         "print(sorted({'torch', 'tensorflow', 'mxnet', 'numpy'} & set(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
     assert out.strip() == "[]"

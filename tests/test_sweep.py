@@ -1,21 +1,13 @@
-"""The exercise sweeps: a bad grid is refused before anything runs, naming the value; finished trials are written as
-they finish and a rerun trains only the rest; a quick sweep writes its JSON, figure and table."""
+"""The exercise sweeps: a bad grid or an option that would be ignored is refused before anything runs, naming it;
+finished trials are written as they finish and a rerun on the same stack trains only the rest; another stack trains
+again; without a folder nothing is written; a sweep leaves the caller's environment as it was."""
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from d2l_ext import data, sweep
-from d2l_ext.sweep import cli, engine, exercises, report
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_restored(monkeypatch):
-    """A sweep sets D2L_EXT_QUICK for its trials, as the fast runner does: each test puts it back."""
-    monkeypatch.setenv(data.ENV_QUICK, os.environ.get(data.ENV_QUICK, "0"))
+from d2l_ext.sweep import cli, engine, exercises, trials
 
 
 def quiet(*args):
@@ -43,6 +35,7 @@ def fake_trial(calls, fail_at=None):
         (2, (-2,), "grid value -2 refused"),
         (4, (0, 20), "grid value 20 refused (warm-up epochs): warmup_steps=20: must be a whole number >= 0 and < max"),
         (4, (2.5,), "grid value 2.5 refused"),
+        (1, (0.1, 0.2, 0.1), "grid value 0.1 is given twice: it would train twice and count as two"),
     ],
 )
 def test_a_bad_grid_value_is_refused_before_any_trial_runs_naming_it(tmp_path, number, grid, refused):
@@ -52,14 +45,6 @@ def test_a_bad_grid_value_is_refused_before_any_trial_runs_naming_it(tmp_path, n
     assert not any(tmp_path.iterdir())  # no folder, no trial
 
 
-def test_the_command_line_names_a_value_that_is_no_number_and_a_refused_one(capsys, tmp_path):
-    with pytest.raises(SystemExit):
-        cli.main(["--exercise", "1", "--grid", "0.1,fast"])
-    assert "--grid value 'fast': not a number" in capsys.readouterr().err
-    assert cli.main(["--exercise", "4", "--grid", "0,30", "--out", str(tmp_path)]) == 2
-    assert "grid value 30 refused" in capsys.readouterr().err
-
-
 def test_other_frameworks_epochs_and_seeds_are_checked_too():
     with pytest.raises(exercises.GridError, match="framework 'mxnet': sweeps run on pytorch, tensorflow"):
         exercises.configs(1, framework="mxnet")
@@ -67,6 +52,27 @@ def test_other_frameworks_epochs_and_seeds_are_checked_too():
         exercises.configs(1, epochs=0)
     with pytest.raises(exercises.GridError, match="seed -1"):
         exercises.configs(1, seeds=(-1,))
+    with pytest.raises(exercises.GridError, match="seed 3 is given twice"):
+        exercises.configs(4, seeds=(3, 1, 3))
+
+
+@pytest.mark.parametrize(
+    "args, refused",
+    [
+        (["--grid", "0.1,fast"], "--grid value 'fast': not a number"),
+        (["--grid", "0,30", "--exercise", "4"], "grid value 30 refused"),
+        (["--seeds", "0,0"], "seed 0 is given twice"),
+        (["--framework", "tensorflow", "--cpus-per-trial", "1"], "--cpus-per-trial: TensorFlow takes its threads"),
+        (["--gpus-per-trial", "0.5"], "--gpus-per-trial is a Ray task's GPU share: give --ray too"),
+        (["--together", "--ray", "auto"], "--together trains in this process with pytorch"),
+    ],
+)
+def test_the_command_line_refuses_what_it_would_ignore_or_count_twice(capsys, tmp_path, args, refused):
+    base = [] if "--exercise" in args else ["--exercise", "1"]
+    with pytest.raises(SystemExit) as stopped:
+        cli.parse_args(base + args + ["--out", str(tmp_path)])
+    assert stopped.value.code == 2 and refused in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_each_finished_trial_is_on_disk_and_a_rerun_trains_only_the_rest(tmp_path):
@@ -83,32 +89,54 @@ def test_each_finished_trial_is_on_disk_and_a_rerun_trains_only_the_rest(tmp_pat
     assert calls == [0.05, 0.1, 0.2]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda monkeypatch: monkeypatch.setattr("d2l_ext.__version__", "9.9.9"),
+        lambda monkeypatch: monkeypatch.setitem(trials.DISTRIBUTIONS, "pytorch", "torchvision"),  # another version
+        lambda monkeypatch: monkeypatch.setattr(trials, "device_kind", lambda framework: "gpu"),
+    ],
+    ids=["another d2l_ext", "another framework version", "another kind of device"],
+)
+def test_a_trial_finished_on_another_stack_is_trained_again(tmp_path, monkeypatch, change):
+    configs, calls = exercises.configs(1, grid=(0.1,), epochs=1), []
+    engine.run(configs, tmp_path, trial=fake_trial(calls), log=quiet)
+    engine.run(configs, tmp_path, trial=fake_trial(calls), log=quiet)
+    assert calls == [0.1]  # the same stack: reused
+    change(monkeypatch)
+    (record,) = engine.run(configs, tmp_path, trial=fake_trial(calls), log=quiet)
+    assert calls == [0.1, 0.1] and record["stack"] == trials.stack("pytorch", trials.device_kind("pytorch"))
+
+
 def test_another_config_is_another_trial_and_a_damaged_record_is_named(tmp_path):
     one, two = exercises.configs(1, grid=(0.1,), epochs=1), exercises.configs(1, grid=(0.1,), epochs=2)
     calls = []
     for configs in (one, two):
         engine.run(configs, tmp_path, trial=fake_trial(calls), log=quiet)
     assert calls == [0.1, 0.1]
-    path = engine.Store(tmp_path).path(one[0])
+    (path,) = [p for p in (tmp_path / engine.TRIALS_DIR).iterdir() if '"epochs": 1' in p.read_text()]
     path.write_text("{half")
-    with pytest.raises(RuntimeError, match=f"{path.name}: not a trial record .*delete it to train that trial again"):
+    with pytest.raises(engine.RecordError, match=f"{path.name}: not a trial record .*delete it to train that trial"):
         engine.run(one, tmp_path, trial=fake_trial(calls), log=quiet)
 
 
+def test_without_a_folder_a_sweep_writes_nothing_and_trains_every_time(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    configs, calls = exercises.configs(1, grid=(0.1, 0.2), epochs=1), []
+    for _ in range(2):
+        engine.run(configs, None, trial=fake_trial(calls), log=quiet)
+    assert calls == [0.1, 0.2, 0.1, 0.2] and not any(tmp_path.iterdir())
+
+
 @pytest.mark.usefixtures("real_data")
-def test_a_quick_sweep_writes_its_json_figure_and_table(tmp_path, torch, capsys):
-    assert cli.main(["--exercise", "2", "--quick", "--epochs", "1", "--grid", "1,2", "--out", str(tmp_path)]) == 0
-    folder = tmp_path / "exercise2-quick"
-    summary = json.loads((folder / report.JSON_NAME).read_text())
-    assert [r["value"] for r in summary["rows"]] == [1, 2] and len(summary["trials"]) == 2
-    trial = summary["trials"][0]
-    assert trial["config"]["schedule"] == "PolyScheduler(max_update=1, base_lr=0.3, pwr=1, final_lr=0, " + (
-        "warmup_steps=0, warmup_begin_lr=0, warmup_mode='linear')"
-    )
-    assert trial["epochs"][0]["lr"] == 0.3 and 0 < trial["test_acc"] < 1 and trial["device"].startswith("CPU")
-    assert (folder / "exercise2.png").read_bytes()[:4] == b"\x89PNG"
-    assert (folder / report.TABLE_NAME).read_text().startswith("| PolyScheduler power |")
-    assert "wrote" in capsys.readouterr().out
+@pytest.mark.parametrize("given", [None, "0", "1"], ids=["unset", "0", "1"])
+def test_a_quick_sweep_leaves_the_callers_environment_as_it_was(torch, monkeypatch, given):
+    monkeypatch.delenv(data.ENV_QUICK, raising=False) if given is None else monkeypatch.setenv(data.ENV_QUICK, given)
+    before = dict(os.environ)
+    result = sweep.run(2, quick=True, grid=(1,), epochs=1)
+    assert dict(os.environ) == before
+    assert result.folder is None and result.png[:4] == b"\x89PNG" and result.table.startswith("| PolyScheduler power |")
+    assert result.records[0]["config"]["quick"] is True and len(result.records[0]["epochs"]) == 1
 
 
 @pytest.mark.usefixtures("real_data")
@@ -120,14 +148,12 @@ def test_together_trains_a_seeds_trials_in_one_vmapped_step(tmp_path, torch):
     assert records[0]["test_acc"] != records[1]["test_acc"]
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["sweep", "--exercise", "2", "--grid", "1,0"], "grid value 0 refused (PolyScheduler power)"),
-        (["sweeps"], "unknown command 'sweeps'"),
-        ([], "usage: python -m d2l_ext {sweep,fast}"),
-    ],
-)
-def test_the_package_command_line_refuses_bad_input_with_status_2(args, message):
-    done = subprocess.run([sys.executable, "-m", "d2l_ext", *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and message in done.stderr
+def test_a_trial_record_says_what_ran_it(torch, real_data):
+    (config,) = exercises.configs(1, quick=True, grid=(0.1,), epochs=1, seeds=(7,))
+    record = trials.run_trial(config, threads=1)
+    assert record["config"]["seed"] == 7 and record["config"]["quick"] is True
+    assert (
+        torch.__version__.startswith(record["versions"]["torch"])
+        and record["python"]
+        and record["device"].startswith("CPU")
+    )

@@ -1,22 +1,19 @@
-"""The sweeps on Ray: the same seed gives the same trials as in this process, and a worker killed mid-trial is
-retried and the sweep completes. One local Ray with 2 CPUs serves both tests."""
+"""The sweeps on Ray: the same seed gives the same trials as in this process, a worker killed mid-trial is retried
+and the sweep completes, and a trial no node can hold is refused before anything runs. One local Ray with 2 CPUs
+serves the tests, its session files in a folder of its own that is removed after them."""
 
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from d2l_ext import data
 from d2l_ext.sweep import engine, exercises
 
+pytestmark = pytest.mark.pinned_lane(reason="Ray is one of environment.yml's development pins")
 VARYING = {"wall_s", "date", "pid", "first_epoch_s", "steady_epoch_s", "train_time_s"}
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_restored(monkeypatch):
-    """A sweep sets D2L_EXT_QUICK for its trials, as the fast runner does: each test puts it back."""
-    monkeypatch.setenv(data.ENV_QUICK, os.environ.get(data.ENV_QUICK, "0"))
 
 
 def quiet(*args):
@@ -26,9 +23,11 @@ def quiet(*args):
 @pytest.fixture(scope="module")
 def ray():
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    sessions = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit in 107 characters
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=sessions)
     yield ray
     ray.shutdown()
+    shutil.rmtree(sessions, ignore_errors=True)
 
 
 def same_run(record):
@@ -65,3 +64,15 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_sweep_completes(ray, tmp_p
     assert [r["config"]["value"] for r in records] == [0.1, 0.2]
     assert sorted(p.name.split("-")[0] for p in attempts.iterdir()) == ["0.1", "0.2", "0.2"]
     assert len(list((tmp_path / "sweep" / engine.TRIALS_DIR).glob("*.json"))) == 2
+
+
+def test_a_trial_larger_than_every_node_is_refused_before_anything_runs(ray, tmp_path):
+    calls = []
+    configs = exercises.configs(1, grid=(0.1,), epochs=1)
+    with pytest.raises(engine.ClusterError, match="--cpus-per-trial 3: the largest node of the Ray cluster has 2 CPUs"):
+        engine.run(configs, tmp_path, ray=engine.RAY_AUTO, threads=3, trial=lambda c, t: calls.append(c), log=quiet)
+    with pytest.raises(
+        engine.ClusterError, match="--gpus-per-trial 0.5: the largest node of the Ray cluster has 0 GPUs"
+    ):
+        engine.run(configs, tmp_path, ray=engine.RAY_AUTO, threads=1, gpus=0.5, trial=lambda c, t: calls.append(c))
+    assert calls == [] and not any(tmp_path.iterdir())

@@ -39,6 +39,21 @@ def test_pytorch_train_sets_the_custom_scheduler_after_each_epoch(torch):
     assert d2l.evaluate_accuracy_gpu(net, test_iter) > MIN_ACCURACY
 
 
+def test_a_to_torch_schedule_trains_in_the_chapters_train_on_its_own_clock(torch):
+    from d2l_ext import torch as d2l
+    from d2l_ext.adapters import to_torch
+    from d2l_ext.fast.pytorch import loss, net_fn
+    from d2l_ext.stateless import CosineSchedule
+
+    train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size=256)
+    net, schedule = net_fn(), CosineSchedule(4, base_lr=0.2, final_lr=0.01)
+    trainer = torch.optim.SGD(net.parameters(), lr=123.0)
+    scheduler, rates, step = to_torch(schedule, trainer), [], trainer.step
+    trainer.step = lambda *a, **k: rates.append(trainer.param_groups[0]["lr"]) or step(*a, **k)
+    d2l.train(net, train_iter, test_iter, 1, loss, trainer, d2l.try_gpu(), scheduler)
+    assert set(rates) == {schedule(0)} and trainer.param_groups[0]["lr"] == schedule(1)  # as .step() would set
+
+
 def test_mxnet_train_calls_the_scheduler_with_each_update_count(mx):
     from d2l_ext import mxnet as d2l
     from d2l_ext.fast.mxnet import loss, net

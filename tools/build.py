@@ -2,7 +2,7 @@
 
 import sys
 
-from tools import binder, codegen, exercises, notebooks
+from tools import answer_key, binder, codegen, notebooks
 
 USAGE = "usage: python -m tools.build generate|check"
 
@@ -12,11 +12,11 @@ def main(argv):
     if argv == ["generate"]:
         codegen.generate()
         notebooks.generate()
-        exercises.generate()
+        answer_key.generate()
         binder.generate()
         return 0
     if argv == ["check"]:
-        problems = codegen.check() + notebooks.check() + exercises.check() + binder.check()
+        problems = codegen.check() + notebooks.check() + answer_key.check() + binder.check()
         for line in problems:
             print(line, file=sys.stderr)
         if problems:

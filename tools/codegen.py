@@ -1,10 +1,12 @@
 """Copy the chapter's shared definitions into d2l_ext's generated sections, by AST (framework-free)."""
 
 import ast
+import builtins
 import re
+import textwrap
 from pathlib import Path
 
-from d2l_ext.files import write_atomic
+from d2l_ext.atomic import write_atomic
 from tools import chapter
 
 PACKAGE = Path(__file__).resolve().parent.parent / "d2l_ext"
@@ -14,10 +16,14 @@ TARGETS = {
     "mxnet.py": ("mxnet", ("train",)),
     "torch.py": ("pytorch", ("train",)),
     "tensorflow.py": ("tensorflow", ("train",)),
-    "fast/mxnet.py": ("mxnet", ("net", "loss")),
-    "fast/pytorch.py": ("pytorch", ("net_fn", "loss")),
-    "fast/tensorflow.py": ("tensorflow", ("net",)),
+    "fast/mxnet.py": ("mxnet", ("net", "loss", "chapter_runs")),
+    "fast/pytorch.py": ("pytorch", ("net_fn", "loss", "chapter_runs")),
+    "fast/tensorflow.py": ("tensorflow", ("net", "chapter_runs")),
 }
+# not a definition of the chapter's: the tab's code after its first cell, as one function whose `train` calls tell the
+# fast runner each run's settings (its classes left out: d2l_ext.schedulers holds them, generated from the same cells)
+RUNS_FUNCTION = "chapter_runs"
+RUNS_DOC = '"""The chapter\'s {tab} code after its first cell, its classes left out: one `train(...)` call per run."""'
 # `fmt: off/on`: ruff format leaves the chapter's code as the chapter writes it
 BEGIN = "# ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----\n# fmt: off"
 END = "# fmt: on\n# ---- end of generated code ----"
@@ -69,8 +75,37 @@ def definitions(source):
     return found
 
 
+def free_names(statements):
+    """The names the statements read and neither assign nor define (nor Python has), sorted."""
+    tree = ast.parse("\n".join(statements))
+    nodes = list(ast.walk(tree))
+    read = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {n.name for n in nodes if isinstance(n, ast.FunctionDef)} | {
+        n.arg for n in nodes if isinstance(n, ast.arg)
+    }
+    return sorted(read - bound - set(dir(builtins)))
+
+
+def runs_function(cells, tab):
+    """RUNS_FUNCTION's text: the tab's code cells after the first, verbatim less their class definitions, in a
+    function taking every name they read from elsewhere as a keyword argument."""
+    later = [cell.source for cell in cells if cell.kind == "code" and tab in cell.tabs][1:]
+    statements = []
+    for source in later:
+        lines = chapter.MAGIC.sub("", source).split("\n")
+        for node in ast.parse("\n".join(lines)).body:
+            if not isinstance(node, ast.ClassDef):
+                statements.append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
+    params = textwrap.fill(", ".join(["*"] + free_names(statements)), 100, subsequent_indent=" " * 4)
+    body = textwrap.indent("\n".join([RUNS_DOC.format(tab=tab)] + statements), " " * 4)
+    return f"def {RUNS_FUNCTION}(\n    {params}\n):\n{body}"
+
+
 def extract(cells, tab, name):
-    """The one text of `name` in the chapter (in `tab`, or in any tab when tab is None)."""
+    """The one text of `name` in the chapter (in `tab`, or in any tab when tab is None); RUNS_FUNCTION is made."""
+    if name == RUNS_FUNCTION:
+        return runs_function(cells, tab)
     texts = {
         text
         for cell in cells

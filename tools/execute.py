@@ -12,14 +12,13 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbclient.util import run_sync
 
-from d2l_ext import series
-from d2l_ext.data import quick_mode
+from d2l_ext import figures
 from tools import notebooks
 
 KERNEL = "python3"
 # the kernel's own log (a TCP warning at start, a traceback when stopped mid-cell) is not the notebook's output
 KERNEL_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
-PROBE = "__import__('d2l_ext.machine').machine.describe()"  # asked of the kernel after the last cell
+PROBE = "__import__('d2l_ext.provenance').provenance.describe(settings=True)"  # asked of the kernel after its last cell
 METADATA_KEY = "d2l_ext"
 EPOCH_LINE = "test acc"  # the line every tab's training figure extends once an epoch
 DISPLAYS = ("display_data", "update_display_data")
@@ -42,9 +41,9 @@ def number(value):
 
 def epoch_report(content, shown):
     """('epoch k/N: train loss .., test acc ..', k) when a displayed figure shows an epoch past `shown`, else None."""
-    for axes in content.get("data", {}).get(series.MIME, {}).get("axes", []):
-        lines = series.named_lines(axes)
-        epochs = series.epochs_with_points(lines[EPOCH_LINE]) if EPOCH_LINE in lines else []
+    for axes in content.get("data", {}).get(figures.MIME, {}).get("axes", []):
+        lines = figures.named_lines(axes)
+        epochs = figures.epochs_with_points(lines[EPOCH_LINE]) if EPOCH_LINE in lines else []
         if epochs and epochs[-1] > shown:
             values = ", ".join(f"{name} {number(line['y'][-1])}" for name, line in lines.items())
             return f"epoch {epochs[-1]}/{round(axes['xlim'][1])}: {values}", epochs[-1]
@@ -112,7 +111,7 @@ def run(path, log=print):
             info = probe(client)
     except KeyboardInterrupt:
         raise Interrupted(f"[{path.name}] interrupted {where}: nothing written, the notebook is as it was") from None
-    info.update(wall_time_s=round(time.monotonic() - start, 1), quick_mode=quick_mode())
+    info.update(wall_time_s=round(time.monotonic() - start, 1))
     nb.metadata[METADATA_KEY] = {"execution": info}
     notebooks.write(nb, path)
     log(f"[{path.name}] done in {info['wall_time_s']} s on {info['device']}")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
+from d2l_ext.atomic import write_atomic
 from d2l_ext.data import ENV_DIR, ENV_QUICK
-from d2l_ext.files import write_atomic
 from tools import chapter
 
 NOTEBOOK_DIR = chapter.CHAPTER.parent

@@ -1,10 +1,13 @@
-"""`python -m tools.pins [FILE] [--no-deps]`: pip requirements from a lane's environment file (framework-free).
+"""`python -m tools.pins [FILE] [--no-deps | --runtime | --interpreter]`: what a lane's environment file pins.
 
-Two lanes: environment.yml (pinned, the default) and environment-current.yml. Pins whose line says `# no-deps`
-are printed only with --no-deps, for `pip install --no-deps -r` (pip has no per-requirement --no-deps).
+Two lanes: environment.yml (pinned, the default) and environment-current.yml. Each is a conda environment file
+read with PyYAML: `python=X.Y` and a pip list of `name==version` pins, plus a `d2l_ext` section of names (conda
+ignores it, saying so) marking pins `development` (the tested environment only, not the class image) or `no-deps`
+(printed only with --no-deps, for `pip install --no-deps -r`: pip has no per-requirement --no-deps).
 """
 
-import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,47 +15,58 @@ ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = ROOT / "environment.yml"
 CURRENT = ROOT / "environment-current.yml"
 LANES = (ENVIRONMENT, CURRENT)
-PIP_SECTION = re.compile(r"^(?P<indent>\s*)- pip:\s*$")
-PIN = re.compile(r"^\s*-\s+(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>[^\s#]+)\s*(#\s*(?P<comment>.*))?$")
-NO_DEPS = "no-deps"
-PYTHON = re.compile(r"^\s*-\s+python=(?P<version>[\d.]+)\s*(#.*)?$", re.MULTILINE)
+MARKS = ("development", "no-deps")
+PYENV_VERSIONS = Path("~/.pyenv/versions").expanduser()
 
 
-def pin_lines(path):
-    """The regex match of every `name==version` line of the pip section."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if PIP_SECTION.match(line)), None)
-    if start is None:
-        raise ValueError(f"{path}: no `- pip:` section")
-    indent = len(PIP_SECTION.match(lines[start])["indent"])
-    found = []
-    for line in lines[start + 1 :]:
-        if line.strip() and len(line) - len(line.lstrip()) <= indent:
-            break
-        match = PIN.match(line)
-        if line.strip() and not line.strip().startswith("#") and not match:
-            raise ValueError(f"{path}: {line.strip()!r} is not of the form `- name==version`")
-        if match:
-            found.append(match)
-    return found
+class PinError(ValueError):
+    """An environment file this module cannot read as pins; the message names the file and the entry."""
+
+
+def load(path):
+    """The environment file as YAML data."""
+    try:
+        import yaml
+    except ImportError:
+        sys.exit("error: tools/pins.py reads environment files with PyYAML: apt-get install python3-yaml (Debian)")
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def dependencies(path):
+    """(the conda dependency strings, the pip list) of an environment file."""
+    deps = load(path).get("dependencies") or []
+    pip = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    if len(pip) != 1:
+        raise PinError(f"{path}: needs exactly one `- pip:` list under dependencies, found {len(pip)}")
+    return [d for d in deps if isinstance(d, str)], pip[0]
 
 
 def pins(path=ENVIRONMENT):
-    """Name -> version for every `name==version` line of the pip section."""
-    return {m["name"]: m["version"] for m in pin_lines(path)}
+    """Name -> version for every pip pin; anything but `name==version` is an error naming it."""
+    found = {}
+    for entry in dependencies(path)[1]:
+        name, sep, version = str(entry).partition("==")
+        if not sep or not name.strip() or not version.strip() or any(c in name + version for c in "<>=!~; "):
+            raise PinError(f"{path}: {entry!r} is not of the form `name==version`")
+        found[name.strip()] = version.strip()
+    return found
 
 
-def no_deps(path=ENVIRONMENT):
-    """The names of the pins to install without their dependencies (their line's comment starts `no-deps`)."""
-    return {m["name"] for m in pin_lines(path) if (m["comment"] or "").startswith(NO_DEPS)}
+def marked(path, mark):
+    """The pinned names the file's `d2l_ext` section marks `mark` (one of MARKS); an unpinned name is an error."""
+    names = set((load(path).get("d2l_ext") or {}).get(mark) or [])
+    unpinned = sorted(names - set(pins(path)))
+    if unpinned:
+        raise PinError(f"{path}: d2l_ext.{mark} names {', '.join(unpinned)}, which the pip list does not pin")
+    return names
 
 
 def python_version(path=ENVIRONMENT):
-    """The Python version an environment file asks for, e.g. '3.11'."""
-    match = PYTHON.search(Path(path).read_text(encoding="utf-8"))
-    if match is None:
-        raise ValueError(f"{path}: no `- python=X.Y` dependency")
-    return match["version"]
+    """The Python version an environment file asks for, e.g. '3.11.7'."""
+    versions = [d.split("=", 1)[1] for d in dependencies(path)[0] if d.startswith("python=")]
+    if len(versions) != 1:
+        raise PinError(f"{path}: needs one `- python=X.Y` dependency, found {len(versions)}")
+    return versions[0]
 
 
 def lane(version=sys.version_info):
@@ -61,21 +75,43 @@ def lane(version=sys.version_info):
     lanes = {tuple(int(p) for p in python_version(path).split(".")[:2]): path for path in LANES}
     if running in lanes:
         return lanes[running]
-    if running > max(lanes):  # the current lane is the stack students have: its pins install on 3.13 too
+    if running > max(lanes):  # the current lane is the stack students have: its pins install on newer Pythons too
         return lanes[max(lanes)]
     raise LookupError(f"no lane runs on Python {running[0]}.{running[1]}: {', '.join(p.name for p in LANES)}")
 
 
-def requirements(path, with_no_deps):
-    """`name==version` lines: the pins marked no-deps when `with_no_deps`, else all the others."""
-    skip = no_deps(path)
-    return "".join(f"{n}=={v}\n" for n, v in pins(path).items() if (n in skip) == with_no_deps)
+def requirements(path, with_no_deps=False, runtime_only=False):
+    """`name==version` lines: the no-deps pins when `with_no_deps`, else the others (less development's if asked)."""
+    skip, dev = marked(path, "no-deps"), marked(path, "development") if runtime_only else set()
+    chosen = {n: v for n, v in pins(path).items() if (n in skip) == with_no_deps and n not in dev}
+    return "".join(f"{n}=={v}\n" for n, v in chosen.items())
+
+
+def interpreter(path, search=None):
+    """A Python of the file's X.Y that runs: python<X.Y> on the PATH, else pyenv's; SystemExit with the remedy."""
+    minor = ".".join(python_version(path).split(".")[:2])
+    pyenv = sorted(PYENV_VERSIONS.glob(f"{minor}.*/bin/python{minor}"))
+    candidates = [shutil.which(f"python{minor}", path=search)] + pyenv
+    for candidate in filter(None, candidates):
+        if subprocess.run([str(candidate), "-c", "pass"], capture_output=True, timeout=60).returncode == 0:
+            return str(candidate)
+    sys.exit(
+        f"error: Python {minor} not found ({Path(path).name}). Install it (pyenv install {minor}; Debian/Ubuntu: "
+        f"apt-get install python{minor}-venv) and rerun, or pass its path as PYTHON_CURRENT=/path/to/python{minor}"
+    )
 
 
 def main(argv):
-    """Print the requirements of the file named in argv (default environment.yml)."""
-    files = [a for a in argv if a != "--no-deps"]
-    sys.stdout.write(requirements(files[0] if files else ENVIRONMENT, "--no-deps" in argv))
+    """Print what argv asks of the file named in it (default environment.yml)."""
+    files = [a for a in argv if not a.startswith("--")]
+    path = files[0] if files else ENVIRONMENT
+    try:
+        if "--interpreter" in argv:
+            print(interpreter(path))
+        else:
+            sys.stdout.write(requirements(path, "--no-deps" in argv, "--runtime" in argv))
+    except PinError as e:
+        sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

@@ -1,27 +1,25 @@
-"""The chapter's MXNet runs, fast: hybridized net, device-resident data, metrics on the device, one sync per epoch."""
+"""The chapter's MXNet runs, fast: hybridized net, device-resident data, metrics on the device, one sync per epoch.
 
+A run is the Gluon Trainer's options and its epoch count; Gluon calls a scheduler once per update, as in the chapter.
+`chapter_run()` gives the chapter's five, each scheduler in the state the chapter's cells leave it in.
+"""
+
+import copy
+import functools
 import time
 
+from d2l_ext.mxnet import to_arrays, try_gpu  # first: it sets MXNet's CPU threading before MXNet loads
+
+# isort: split
 import numpy as onp
 from mxnet import autograd, gluon, init, lr_scheduler, np
 from mxnet import random as mx_random
 from mxnet.gluon import nn
 
-from d2l_ext import determinism
-from d2l_ext.mxnet import to_arrays, try_gpu  # first: it sets MXNet's CPU threading before MXNet loads
-from d2l_ext.schedulers import SquareRootScheduler
+from d2l_ext import determinism, fast
 
-# run -> Trainer options: the chapter's MXNet cells; Gluon calls the scheduler once per update, as there
-SCHEDULES = {
-    "constant": lambda: {"learning_rate": 0.3},
-    "square_root": lambda: {"lr_scheduler": SquareRootScheduler(lr=0.1)},
-    "piecewise": lambda: {"lr_scheduler": lr_scheduler.MultiFactorScheduler(step=[15, 30], factor=0.5, base_lr=0.5)},
-    "cosine": lambda: {"lr_scheduler": lr_scheduler.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)},
-    "cosine_warmup": lambda: {
-        "lr_scheduler": lr_scheduler.CosineScheduler(20, warmup_steps=5, base_lr=0.3, final_lr=0.01)
-    },
-}
 EVAL_BATCH = 2500
+
 
 # the chapter's model and loss (its MXNet tab's first cell)
 # ---- generated — edit notebooks/lr-scheduler.md, then run `make notebooks` ----
@@ -38,19 +36,87 @@ net.hybridize()
 
 
 loss = gluon.loss.SoftmaxCrossEntropyLoss()
+
+
+def chapter_runs(
+    *, FactorScheduler, SquareRootScheduler, d2l, device, gluon, init, loss, lr_scheduler, net, np,
+    test_iter, train, train_iter
+):
+    """The chapter's mxnet code after its first cell, its classes left out: one `train(...)` call per run."""
+    lr, num_epochs = 0.3, 30
+    net.initialize(force_reinit=True, ctx=device, init=init.Xavier())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
+    trainer.set_learning_rate(0.1)
+    print(f'learning rate is now {trainer.learning_rate:.2f}')
+    scheduler = SquareRootScheduler(lr=0.1)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': scheduler})
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
+    scheduler = FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    d2l.plot(d2l.arange(50), [scheduler(t) for t in range(50)])
+    scheduler = lr_scheduler.MultiFactorScheduler(step=[15, 30], factor=0.5,
+                                                  base_lr=0.5)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': scheduler})
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
+    scheduler = lr_scheduler.CosineScheduler(max_update=20, base_lr=0.3,
+                                             final_lr=0.01)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': scheduler})
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
+    scheduler = lr_scheduler.CosineScheduler(20, warmup_steps=5, base_lr=0.3,
+                                             final_lr=0.01)
+    d2l.plot(np.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    trainer = gluon.Trainer(net.collect_params(), 'sgd',
+                            {'lr_scheduler': scheduler})
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
 # fmt: on
 # ---- end of generated code ----
 
 
+def trainer_options(net, train_iter, test_iter, num_epochs, loss, trainer, device):
+    """One chapter run: (its Trainer's options, a copy of its scheduler as the chapter's cells left it; epochs)."""
+    optimizer = trainer.optimizer
+    if optimizer.lr_scheduler is None:
+        return {"learning_rate": optimizer.lr}, num_epochs
+    return {"lr_scheduler": copy.deepcopy(optimizer.lr_scheduler)}, num_epochs
+
+
+@functools.cache
+def chapter_options():
+    """{run: (Trainer options, epochs)}, from the chapter's MXNet cells (`chapter_runs`)."""
+    return fast.settings(
+        chapter_runs,
+        trainer_options,
+        net=net,
+        loss=loss,
+        device=try_gpu(),
+        gluon=gluon,
+        init=init,
+        np=np,
+        lr_scheduler=lr_scheduler,
+    )
+
+
+def chapter_run(run, num_epochs=None):
+    """One of the chapter's runs (fast.RUNS), its first `num_epochs` epochs (all for None)."""
+    options, epochs = chapter_options()[run]
+    return options, len(fast.epochs_of(range(epochs), num_epochs))
+
+
 class Trainer:
-    """Holds the data on the device once; trains the chapter's hybridized net for any run of SCHEDULES."""
+    """Holds one data size on the device once; trains the chapter's hybridized net for any run (chapter_run)."""
 
     mode = "hybridized"  # the one mode here; `--mode` is for PyTorch
 
-    def __init__(self, batch_size):
+    def __init__(self, batch_size, quick):
         self.net, self.loss, self.batch_size = net, loss, batch_size
         self.ctx = try_gpu()
-        self.train_data, self.test_data = to_arrays("train", self.ctx), to_arrays("test", self.ctx)
+        self.train_data, self.test_data = to_arrays("train", self.ctx, quick), to_arrays("test", self.ctx, quick)
         start = time.monotonic()
         self.reset()
         loss_sum, _, _ = self.epoch(
@@ -92,11 +158,12 @@ class Trainer:
         )
         return correct.item() / len(y_all)
 
-    def train(self, run, num_epochs):
-        """Train one run of SCHEDULES; a list of per-epoch records."""
-        determinism.seed_everything(mx_random.seed)
+    def train(self, run, seed=None):
+        """Train one run (options, epochs) from weights seeded by `seed` (D2L_EXT_SEED's for None)."""
+        options, num_epochs = run
+        determinism.seed_everything(mx_random.seed, seed)
         self.reset()
-        trainer = gluon.Trainer(self.net.collect_params(), "sgd", SCHEDULES[run]())
+        trainer = gluon.Trainer(self.net.collect_params(), "sgd", copy.deepcopy(options))
         history = []
         for epoch in range(num_epochs):
             start = time.monotonic()

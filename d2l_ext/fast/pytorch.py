@@ -4,38 +4,30 @@ Modes: `eager` runs torch.optim.SGD step by step; `graph` (CUDA only) captures o
 (gather the batch by index, forward, backward, SGD update, metric sums) as a CUDA graph once, then replays
 it for every full batch of every run: LeNet on Fashion-MNIST is launch-bound, so this is where a GPU's
 time goes. `auto` picks `graph` on a GPU, `eager` elsewhere. With `together`, every chosen run trains in one
-step per batch (d2l_ext/fast/together.py), eagerly or as one captured graph.
+step per batch (d2l_ext/fast/together.py), eagerly or as one captured graph. A run is its learning rate per
+epoch: `chapter_rates()` gives the chapter's five, and the exercise sweeps give their own.
 """
 
-import os
+import functools
 import time
 import warnings
 
+from d2l_ext.torch import to_tensors, try_gpu  # first: threads from the CPU share, set before torch loads
+
+# isort: split
 import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from d2l_ext import determinism
+from d2l_ext import determinism, fast
 from d2l_ext.fast.together import TogetherStep
-from d2l_ext.schedulers import CosineScheduler, SquareRootScheduler
-from d2l_ext.torch import to_tensors, try_gpu
 
-# run -> (initial lr, scheduler factory): the chapter's PyTorch cells, stepped once per epoch as there; a Trainer
-# also takes such a pair itself as a run (the exercise sweeps, d2l_ext/sweep)
-SCHEDULES = {
-    "constant": (0.3, lambda opt: None),
-    "square_root": (0.1, lambda opt: SquareRootScheduler(lr=0.1)),
-    "piecewise": (0.5, lambda opt: lr_scheduler.MultiStepLR(opt, milestones=[15, 30], gamma=0.5)),
-    "cosine": (0.3, lambda opt: CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)),
-    "cosine_warmup": (0.3, lambda opt: CosineScheduler(20, warmup_steps=5, base_lr=0.3, final_lr=0.01)),
-}
 MODES = ("auto", "eager", "graph")
 # test-set slice per device: few launches on a GPU; on a CPU big slices fall out of cache (10 000 test images in
 # 0.52-0.59 s as slices of 2500, 0.26-0.29 s as slices of 64-512, this 2-core machine)
 EVAL_BATCH = {"cuda": 2500, "cpu": 256}
 WARMUP_STEPS = 3  # eager steps before capture: cuDNN picks its algorithms, the allocator settles
 UNSTEPPED_OPTIMIZER = r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"
-ENV_COMPILE = "D2L_EXT_COMPILE"  # "1": torch.compile the model in eager mode (opt-in)
 
 
 # the chapter's model and loss (its PyTorch tab's first cell)
@@ -56,13 +48,88 @@ def net_fn():
 
 
 loss = nn.CrossEntropyLoss()
+
+
+def chapter_runs(
+    *, CosineScheduler, FactorScheduler, SquareRootScheduler, d2l, device, loss, lr_scheduler, net_fn,
+    test_iter, torch, train, train_iter
+):
+    """The chapter's pytorch code after its first cell, its classes left out: one `train(...)` call per run."""
+    lr, num_epochs = 0.3, 30
+    net = net_fn()
+    trainer = torch.optim.SGD(net.parameters(), lr=lr)
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device)
+    lr = 0.1
+    trainer.param_groups[0]["lr"] = lr
+    print(f'learning rate is now {trainer.param_groups[0]["lr"]:.2f}')
+    scheduler = SquareRootScheduler(lr=0.1)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    net = net_fn()
+    trainer = torch.optim.SGD(net.parameters(), lr)
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device, 
+          scheduler)
+    scheduler = FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    d2l.plot(d2l.arange(50), [scheduler(t) for t in range(50)])
+    net = net_fn()
+    trainer = torch.optim.SGD(net.parameters(), lr=0.5)
+    scheduler = lr_scheduler.MultiStepLR(trainer, milestones=[15, 30], gamma=0.5)
+    def get_lr(trainer, scheduler):
+        lr = scheduler.get_last_lr()[0]
+        trainer.step()
+        scheduler.step()
+        return lr
+    d2l.plot(d2l.arange(num_epochs), [get_lr(trainer, scheduler) 
+                                      for t in range(num_epochs)])
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device, 
+          scheduler)
+    scheduler = CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    net = net_fn()
+    trainer = torch.optim.SGD(net.parameters(), lr=0.3)
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device, 
+          scheduler)
+    scheduler = CosineScheduler(20, warmup_steps=5, base_lr=0.3, final_lr=0.01)
+    d2l.plot(d2l.arange(num_epochs), [scheduler(t) for t in range(num_epochs)])
+    net = net_fn()
+    trainer = torch.optim.SGD(net.parameters(), lr=0.3)
+    train(net, train_iter, test_iter, num_epochs, loss, trainer, device, 
+          scheduler)
 # fmt: on
 # ---- end of generated code ----
 
 
-def spec(run):
-    """A run's (initial lr, scheduler factory): SCHEDULES' for a name, else the pair itself."""
-    return SCHEDULES[run] if isinstance(run, str) else run
+def epoch_rates(net, train_iter, test_iter, num_epochs, loss, trainer, device, scheduler=None):
+    """Each epoch's learning rate in one chapter run, the scheduler stepped as the chapter's `train` steps it."""
+    rates = []
+    for epoch in range(num_epochs):
+        rates.append(trainer.param_groups[0]["lr"])
+        if scheduler and scheduler.__module__ == lr_scheduler.__name__:
+            with warnings.catch_warnings():  # the chapter's `train` steps the optimizer first; nothing trains here
+                warnings.filterwarnings("ignore", message=UNSTEPPED_OPTIMIZER)
+                scheduler.step()
+        elif scheduler:
+            for param_group in trainer.param_groups:
+                param_group["lr"] = scheduler(epoch)
+    return rates
+
+
+@functools.cache
+def chapter_rates():
+    """{run: its learning rate per epoch}, from the chapter's PyTorch cells (`chapter_runs`)."""
+    return fast.settings(
+        chapter_runs,
+        epoch_rates,
+        net_fn=net_fn,
+        loss=loss,
+        device=None,
+        torch=torch,
+        lr_scheduler=lr_scheduler,
+    )
+
+
+def chapter_run(run, num_epochs=None):
+    """One of the chapter's runs (fast.RUNS): its rate per epoch, the first `num_epochs` (all for None)."""
+    return fast.epochs_of(chapter_rates()[run], num_epochs)
 
 
 def resolve_mode(mode, device):
@@ -82,8 +149,8 @@ class Step:
     def __init__(self, net, loss, X_all, y_all, lr):
         self.net, self.loss, self.X_all, self.y_all = net, loss, X_all, y_all
         self.params = [p for p in net.parameters() if p.requires_grad]
-        self.lr = torch.tensor(float(lr), device=X_all.device)
-        self.sums = torch.zeros(2, device=X_all.device)  # loss sum, correct: this epoch so far
+        self.lr = torch.tensor(float(lr), device=X_all.device, dtype=X_all.dtype)
+        self.sums = torch.zeros(2, device=X_all.device, dtype=X_all.dtype)  # loss sum, correct: this epoch so far
 
     def __call__(self, idx):
         """Gather, forward, backward, `p -= lr * grad` (as torch.optim.SGD without momentum), add metrics."""
@@ -93,7 +160,7 @@ class Step:
         grads = torch.autograd.grad(loss, self.params)
         with torch.no_grad():
             torch._foreach_sub_(self.params, torch._foreach_mul(grads, self.lr))
-            self.sums += torch.stack((loss.detach() * len(idx), (y_hat.argmax(1) == y).sum().float()))
+            self.sums += torch.stack((loss.detach() * len(idx), (y_hat.argmax(1) == y).sum().to(self.sums.dtype)))
 
 
 @torch.no_grad()
@@ -101,17 +168,6 @@ def load(step, weights):
     """Copy weights (in the order of step.params) into a functional step; zero its sums."""
     torch._foreach_copy_(step.params, [w.detach() for w in weights])
     step.sums.zero_()
-
-
-def advance(optimizer, scheduler, epoch):
-    """Step a run's schedule after `epoch`, as the chapter's PyTorch `train` does."""
-    if isinstance(scheduler, lr_scheduler.LRScheduler):
-        with warnings.catch_warnings():  # a functional step moves the weights: this optimizer only holds the lr
-            warnings.filterwarnings("ignore", message=UNSTEPPED_OPTIMIZER)
-            scheduler.step()
-    elif scheduler is not None:
-        for group in optimizer.param_groups:
-            group["lr"] = scheduler(epoch)
 
 
 class GraphStep:
@@ -139,37 +195,39 @@ class GraphStep:
 
 
 class Trainer:
-    """Holds the data on the device once; trains the chapter's net_fn for any run of SCHEDULES."""
+    """Holds one data size on the device once; trains the chapter's net_fn for any run (its rate per epoch).
 
-    def __init__(self, batch_size, mode="auto", together=()):
-        self.net_fn, self.loss, self.batch_size = net_fn, loss, batch_size
+    `dtype=torch.float64` trains in double precision: runs that differ only in float order (one by one or together)
+    then agree to many digits instead of parting on LeNet's early plateau."""
+
+    def __init__(self, batch_size, quick, mode="auto", together=(), dtype=torch.float32):
+        self.loss, self.batch_size, self.dtype = loss, batch_size, dtype
         self.device = try_gpu()
         self.mode = resolve_mode(mode, self.device)
         # cuDNN's algorithm search (process-wide): shapes are fixed, and a graph keeps what the warm-up picked
         torch.backends.cudnn.benchmark = self.mode == "graph"
-        self.train_data, self.test_data = to_tensors("train", self.device), to_tensors("test", self.device)
-        self.compile = os.environ.get(ENV_COMPILE) == "1" and self.mode == "eager"
-        self.together = tuple(together)
+        self.train_data, self.test_data = (self.on_device(to_tensors(s, self.device, quick)) for s in ("train", "test"))
+        self.together = [list(rates) for rates in together]
         start = time.monotonic()
         if self.together:
-            self.step = TogetherStep(
-                self.net_fn().to(self.device),
-                self.loss,
-                *self.train_data,
-                lrs=[spec(run)[0] for run in self.together],
-            )
+            lrs = [rates[0] for rates in self.together]
+            self.step = TogetherStep(self.new_net(), self.loss, *self.train_data, lrs=lrs)
             if self.mode == "graph":
                 self.graph = GraphStep(self.step, batch_size)
             else:
                 self.step(self.batches()[0])
         elif self.mode == "graph":
-            net = self.net_fn().to(self.device)
-            self.graph = GraphStep(Step(net, self.loss, *self.train_data, lr=0.1), batch_size)
+            self.graph = GraphStep(Step(self.new_net(), self.loss, *self.train_data, lr=0.1), batch_size)
         else:
             net = self.new_net()
             self.epoch(net, torch.optim.SGD(net.parameters(), lr=0.1), max_batches=WARMUP_STEPS)
         self.synchronize()
         self.warmup_s = round(time.monotonic() - start, 2)
+
+    def on_device(self, tensors):
+        """Images in this Trainer's dtype, labels as they are."""
+        X, y = tensors
+        return X.to(self.dtype), y
 
     def synchronize(self):
         """Wait for the device (timings must include the queued work)."""
@@ -177,9 +235,8 @@ class Trainer:
             torch.cuda.synchronize(self.device)
 
     def new_net(self):
-        """A fresh chapter LeNet on the device (compiled when asked)."""
-        net = self.net_fn().to(self.device)
-        return torch.compile(net) if self.compile else net
+        """A fresh chapter LeNet on the device, in this Trainer's dtype."""
+        return net_fn().to(self.device, self.dtype)
 
     def batches(self):
         """This epoch's shuffled index batches."""
@@ -189,7 +246,7 @@ class Trainer:
     def epoch(self, net, optimizer, max_batches=None):
         """One eager pass over the training data; returns (loss sum, correct) as a device tensor."""
         X_all, y_all = self.train_data
-        sums = torch.zeros(2, device=self.device)
+        sums = torch.zeros(2, device=self.device, dtype=self.dtype)
         net.train()
         for idx in self.batches()[:max_batches]:
             X, y = X_all[idx], y_all[idx]
@@ -199,7 +256,7 @@ class Trainer:
             loss.backward()
             optimizer.step()
             with torch.no_grad():
-                sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().float()))
+                sums += torch.stack((loss * len(y), (y_hat.argmax(1) == y).sum().to(self.dtype)))
         return sums
 
     def step_epoch(self, step, lr):
@@ -222,63 +279,49 @@ class Trainer:
         net.eval()
         return sum((net(X).argmax(1) == y).sum() for X, y in self.test_batches())
 
-    def train(self, run, num_epochs, seed=None):
-        """Train one run (of SCHEDULES, or an (lr, factory) pair); a list of per-epoch records."""
+    def record(self, epoch, lr, sums, correct, seconds):
+        """One epoch's figures: its rate, the mean train loss and accuracy, the test accuracy, its wall time."""
+        (loss_sum, right), count, n_test = sums, len(self.train_data[1]), len(self.test_data[1])
+        return {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": loss_sum / count,
+            "train_acc": right / count,
+            "test_acc": correct / n_test,
+            "time_s": round(seconds, 4),
+        }
+
+    def train(self, rates, seed=None):
+        """Train one run, epoch e at rates[e], from weights seeded by `seed` (D2L_EXT_SEED's for None)."""
         if self.together:
             raise ValueError(f"this Trainer trains {len(self.together)} runs together: call train_together")
         determinism.seed_everything(torch.manual_seed, seed)
-        lr, make_scheduler = spec(run)
         net = self.new_net()
-        optimizer = torch.optim.SGD(net.parameters(), lr=lr)  # holds the lr the schedulers set
-        scheduler, history = make_scheduler(optimizer), []
+        optimizer, history = torch.optim.SGD(net.parameters(), lr=rates[0]), []
         if self.mode == "graph":
             load(self.graph.step, net.parameters())
             net = self.graph.step.net
-        count = len(self.train_data[1])
-        for epoch in range(num_epochs):
-            start, lr_used = time.monotonic(), optimizer.param_groups[0]["lr"]
-            sums = self.step_epoch(self.graph.step, lr_used) if self.mode == "graph" else self.epoch(net, optimizer)
-            loss_sum, correct = sums.tolist()
-            test_acc = self.correct(net).item() / len(self.test_data[1])
-            history.append(
-                {
-                    "epoch": epoch + 1,
-                    "lr": lr_used,
-                    "train_loss": loss_sum / count,
-                    "train_acc": correct / count,
-                    "test_acc": test_acc,
-                    "time_s": round(time.monotonic() - start, 4),
-                }
-            )
-            advance(optimizer, scheduler, epoch)
+        for epoch, lr in enumerate(rates):
+            start = time.monotonic()
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            sums = self.step_epoch(self.graph.step, lr) if self.mode == "graph" else self.epoch(net, optimizer)
+            history.append(self.record(epoch, lr, sums.tolist(), self.correct(net).item(), time.monotonic() - start))
         return history
 
-    def train_together(self, num_epochs, seed=None):
-        """Train every run of `together` at once; {run: per-epoch records}, each epoch's time shared by all."""
+    def train_together(self, seed=None):
+        """Train every run of `together` at once; one list of per-epoch records per run, each epoch's time shared."""
+        epochs = {len(rates) for rates in self.together}
+        if len(epochs) != 1:
+            raise ValueError(f"runs trained together need the same number of epochs, got {sorted(epochs)}")
         determinism.seed_everything(torch.manual_seed, seed)  # the same weights and batch order each run gets alone
-        load(self.step, self.step.stacked(self.net_fn().to(self.device)))
-        clocks = {}  # run -> (an optimizer holding the run's lr, its scheduler): the weights live in the step
-        for run in self.together:
-            lr, make_scheduler = spec(run)
-            optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-            clocks[run] = optimizer, make_scheduler(optimizer)
-        histories, count, n_test = {run: [] for run in self.together}, len(self.train_data[1]), len(self.test_data[1])
-        for epoch in range(num_epochs):
-            start = time.monotonic()
-            lrs = [optimizer.param_groups[0]["lr"] for optimizer, _ in clocks.values()]
+        load(self.step, self.step.stacked(self.new_net()))
+        histories = [[] for _ in self.together]
+        for epoch in range(epochs.pop()):
+            start, lrs = time.monotonic(), [rates[epoch] for rates in self.together]
             sums = self.step_epoch(self.step, lrs).tolist()
             correct = sum(self.step.correct(X, y) for X, y in self.test_batches()).tolist()
-            time_s = round(time.monotonic() - start, 4)
-            for i, (run, (optimizer, scheduler)) in enumerate(clocks.items()):
-                histories[run].append(
-                    {
-                        "epoch": epoch + 1,
-                        "lr": lrs[i],
-                        "train_loss": sums[i][0] / count,
-                        "train_acc": sums[i][1] / count,
-                        "test_acc": correct[i] / n_test,
-                        "time_s": time_s,
-                    }
-                )
-                advance(optimizer, scheduler, epoch)
+            seconds = time.monotonic() - start
+            for history, lr, run_sums, run_correct in zip(histories, lrs, sums, correct):
+                history.append(self.record(epoch, lr, run_sums, run_correct, seconds))
         return histories

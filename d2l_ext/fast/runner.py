@@ -1,36 +1,48 @@
 """`python -m d2l_ext fast`: the chapter's five runs as fast as the hardware allows, with a results JSON and figure.
 
-Same model (the chapter's first cell, generated into d2l_ext/fast/<framework>.py), data, hyper-parameters
-and schedule clock per framework as the chapter; each schedule starts fresh (the notebooks' plotting cells
-advance the stateful schedulers before training; this runner does not).
+Same model, data, learning rates and schedule clock per framework as the chapter: each run's settings are what the
+chapter's own cells (generated into d2l_ext/fast/<framework>.py as `chapter_runs`) hand its `train`, the plotting
+cells' side effects included (the PyTorch piecewise run, pre-stepped by its plot, trains at 0.125 throughout).
 """
 
 import argparse
 import importlib
-import io
 import json
-import os
 import statistics
 import time
 from pathlib import Path
 
-from d2l_ext import data, machine
-from d2l_ext.files import write_atomic
+from d2l_ext import D2lExtError, data, determinism, fast, figures, provenance
+from d2l_ext.atomic import write_atomic
 
-RUNS = ("constant", "square_root", "piecewise", "cosine", "cosine_warmup")
 FRAMEWORKS = ("pytorch", "tensorflow", "mxnet")
-NUM_EPOCHS, BATCH_SIZE = 30, 256
+BATCH_SIZE = 256  # the chapter's
 RESULTS_NAME = "results-{framework}.json"
 FIGURE_NAME = "runs-{framework}.png"
 
 
+class RunError(D2lExtError, ValueError):
+    """A run the chapter does not have (e.g. more epochs than its 30)."""
+
+
+def from_environment(parser, read, given):
+    """`given`, else what `read()` takes from the environment; a bad variable is the parser's error."""
+    try:
+        return read() if given is None else given
+    except ValueError as e:
+        parser.error(str(e))
+
+
 def parse_args(argv=None):
-    """The command line: framework, runs, quick mode, epochs, output folder."""
+    """The command line: framework, runs, quick mode and seed (default: the variables), epochs, output folder."""
     parser = argparse.ArgumentParser(prog="python -m d2l_ext fast", description=__doc__.splitlines()[0])
     parser.add_argument("--framework", choices=FRAMEWORKS, default="pytorch")
-    parser.add_argument("--schedule", choices=RUNS + ("all",), default="all", help="one run, or all five")
-    parser.add_argument("--quick", action="store_true", help="the class-balanced quick subset (D2L_EXT_QUICK)")
-    parser.add_argument("--epochs", type=int, default=NUM_EPOCHS)
+    parser.add_argument("--schedule", choices=fast.RUNS + ("all",), default="all", help="one run, or all five")
+    parser.add_argument(
+        "--quick", action=argparse.BooleanOptionalAction, help=f"the quick subset (default: {data.ENV_QUICK})"
+    )
+    parser.add_argument("--seed", type=int, help=f"the seed of every run (default: {determinism.ENV_SEED}, else 0)")
+    parser.add_argument("--epochs", type=int, help="the first N epochs of each run (default: all, the chapter's 30)")
     parser.add_argument(
         "--mode",
         choices=("auto", "eager", "graph"),
@@ -44,12 +56,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--out", type=Path, default=Path("build/run"), help="folder for the JSON and figure")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs={args.epochs}: must be at least 1")
     if args.mode != "auto" and args.framework != "pytorch":
         parser.error(f"--mode={args.mode} is for --framework pytorch; {args.framework} has one mode")
     if args.together and args.framework != "pytorch":
         parser.error(f"--together is for --framework pytorch; {args.framework} trains its runs one by one")
+    args.quick = from_environment(parser, data.quick_mode, args.quick)
+    args.seed = from_environment(parser, determinism.seed_value, args.seed)
     return args
 
 
@@ -68,58 +82,56 @@ def summary(history):
     }
 
 
-def plot(runs, path, title):
-    """One figure: learning rate and test accuracy per epoch, every run."""
-    import matplotlib
+def draw(runs):
+    """A figure's two panels: learning rate and test accuracy per epoch, every run."""
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    def on(ax_lr, ax_acc):
+        for name, run in runs.items():
+            epochs = [e["epoch"] for e in run["epochs"]]
+            ax_lr.plot(epochs, [e["lr"] for e in run["epochs"]], label=name)
+            ax_acc.plot(epochs, [e["test_acc"] for e in run["epochs"]], label=name)
+        ax_lr.set(xlabel="epoch", ylabel="learning rate (last update of epoch)")
+        ax_acc.set(xlabel="epoch", ylabel="test accuracy")
+        ax_acc.legend(fontsize=8)
 
-    fig, (ax_lr, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, run in runs.items():
-        epochs = [e["epoch"] for e in run["epochs"]]
-        ax_lr.plot(epochs, [e["lr"] for e in run["epochs"]], label=name)
-        ax_acc.plot(epochs, [e["test_acc"] for e in run["epochs"]], label=name)
-    ax_lr.set(xlabel="epoch", ylabel="learning rate (last update of epoch)")
-    ax_acc.set(xlabel="epoch", ylabel="test accuracy")
-    ax_acc.legend(fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
-    plt.close(fig)
-    write_atomic(path, png.getvalue())
+    return on
 
 
-def main(argv=None):
-    """Train the chosen runs, print one line per run, write the JSON and the figure."""
-    args = parse_args(argv)
-    if args.quick:
-        os.environ[data.ENV_QUICK] = "1"
+def chosen(backend, names, epochs):
+    """{run: its setting} for the chosen runs, their first `epochs` epochs."""
+    try:
+        return {name: backend.chapter_run(name, epochs) for name in names}
+    except ValueError as e:
+        raise RunError(f"--epochs {epochs}: {e}") from None
+
+
+def run(args):
+    """Train the chosen runs, print one line per run, write the JSON and the figure; the record."""
     backend = importlib.import_module(f"d2l_ext.fast.{args.framework}")
-    names = RUNS if args.schedule == "all" else (args.schedule,)
+    names = fast.RUNS if args.schedule == "all" else (args.schedule,)
+    settings = chosen(backend, names, args.epochs)
     start = time.monotonic()
-    options = {"mode": args.mode, "together": names if args.together else ()} if args.framework == "pytorch" else {}
-    trainer = backend.Trainer(BATCH_SIZE, **options)
+    options = {"mode": args.mode, "together": list(settings.values()) if args.together else ()}
+    trainer = backend.Trainer(BATCH_SIZE, args.quick, **(options if args.framework == "pytorch" else {}))
     setup_s = time.monotonic() - start
-    histories = trainer.train_together(args.epochs) if args.together else None
+    histories = dict(zip(names, trainer.train_together(args.seed))) if args.together else {}
     runs = {}
-    for name in names:
-        runs[name] = summary(histories[name] if args.together else trainer.train(name, args.epochs))
-        r = runs[name]
+    for name, setting in settings.items():
+        runs[name] = r = summary(histories[name] if args.together else trainer.train(setting, args.seed))
         print(
             f"{args.framework:10s} {name:14s} train loss {r['train_loss']:.3f}, train acc {r['train_acc']:.3f}, "
             f"test acc {r['test_acc']:.3f}  ({r['train_time_s']:.1f} s; first epoch {r['first_epoch_s']:.2f} s, "
             f"then {r['steady_epoch_s']:.3f} s/epoch)",
             flush=True,
         )
-    info = json.loads(machine.describe())
+    info = json.loads(provenance.describe())
     # together, every run's epoch times are the same shared epochs: count them once
     train_time_s = runs[names[0]]["train_time_s"] if args.together else sum(r["train_time_s"] for r in runs.values())
     record = {
         "framework": args.framework,
         "quick_mode": args.quick,
-        "epochs": args.epochs,
+        "seed": args.seed,
+        "epochs": len(runs[names[0]]["epochs"]),
         "batch_size": BATCH_SIZE,
         "mode": trainer.mode,
         "together": args.together,
@@ -130,11 +142,8 @@ def main(argv=None):
         "runs": runs,
     }
     write_atomic(args.out / RESULTS_NAME.format(framework=args.framework), json.dumps(record, indent=1))
-    plot(
-        runs,
-        args.out / FIGURE_NAME.format(framework=args.framework),
-        f"{args.framework} on {info['device']}{' (quick)' if args.quick else ''}",
-    )
+    title = f"{args.framework} on {info['device']}, seed {args.seed}{' (quick)' if args.quick else ''}"
+    write_atomic(args.out / FIGURE_NAME.format(framework=args.framework), figures.two_panels_png(draw(runs), title))
     print(
         f"all runs: {record['train_time_s']:.1f} s of training (+{setup_s:.1f} s set-up, "
         f"{trainer.warmup_s:.1f} s warm-up, mode {record['mode']}{', together' if args.together else ''}) "
@@ -143,5 +152,6 @@ def main(argv=None):
     return record
 
 
-if __name__ == "__main__":
-    main()
+def main(argv=None):
+    """The command line's entry (python -m d2l_ext fast): parse, run."""
+    run(parse_args(argv))

@@ -31,9 +31,11 @@ class TogetherStep:
     def __init__(self, net, loss, X_all, y_all, lrs):
         self.net, self.loss, self.X_all, self.y_all = net, per_sample(loss), X_all, y_all
         self.names = [name for name, p in net.named_parameters() if p.requires_grad]
-        self.lr = torch.tensor([float(lr) for lr in lrs], device=X_all.device)
+        self.lr = torch.tensor([float(lr) for lr in lrs], device=X_all.device, dtype=X_all.dtype)
         self.params = [p.requires_grad_() for p in self.stacked(net)]
-        self.sums = torch.zeros(len(lrs), 2, device=X_all.device)  # per run: loss sum, correct this epoch
+        self.sums = torch.zeros(
+            len(lrs), 2, device=X_all.device, dtype=X_all.dtype
+        )  # per run: loss sum, correct this epoch
         self.forward = vmap(self.run_forward, in_dims=(0, None))
 
     def stacked(self, net):
@@ -57,7 +59,9 @@ class TogetherStep:
         grads = torch.autograd.grad(losses @ self.lr, self.params)  # run r's slice: lr_r * its gradient
         with torch.no_grad():
             torch._foreach_sub_(self.params, grads)
-            self.sums += torch.stack((losses.detach() * len(idx), (y_hat.argmax(-1) == y).sum(1).float()), dim=1)
+            self.sums += torch.stack(
+                (losses.detach() * len(idx), (y_hat.argmax(-1) == y).sum(1).to(self.sums.dtype)), dim=1
+            )
 
     @torch.no_grad()
     def correct(self, X, y):

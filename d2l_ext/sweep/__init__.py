@@ -19,24 +19,26 @@ FOLDER_NAME = "exercise{number}-{size}"  # one folder per sweep under `out`
 
 @dataclass
 class Result:
-    """A finished sweep: its folder, one row per grid value, every trial's record."""
+    """A finished sweep: one row per grid value, every trial's record, its figure (PNG) and table (Markdown), and the
+    folder they were written to (None: kept nowhere)."""
 
-    folder: Path
     rows: list
     records: list
-
-    @property
-    def figure(self):
-        return self.folder / report.FIGURE_NAME.format(number=self.records[0]["config"]["exercise"])
-
-    @property
-    def table(self):
-        return (self.folder / report.TABLE_NAME).read_text(encoding="utf-8")
+    png: bytes
+    table: str
+    folder: Path = None
 
 
-def run(number, out, quick=False, grid=None, epochs=None, seeds=None, framework="pytorch", **engine_options):
-    """Check the grid, train the unfinished trials (engine.run's options: ray, threads, gpus, together), report."""
+def run(number, out=None, quick=False, grid=None, epochs=None, seeds=None, framework="pytorch", **engine_options):
+    """Check the grid, train the unfinished trials (engine.run's options: ray, threads, gpus, together), report.
+
+    With `out`, trials, JSON, figure and table go to out/exercise<N>-<quick|full>/ and a rerun reuses finished
+    trials; without, nothing is written and every trial trains."""
     configs = exercises.configs(number, quick, grid, epochs, seeds, framework)
-    folder = Path(out) / FOLDER_NAME.format(number=number, size="quick" if quick else "full")
+    folder = Path(out) / FOLDER_NAME.format(number=number, size="quick" if quick else "full") if out else None
     records = engine.run(configs, folder, **engine_options)
-    return Result(folder, report.write(folder, number, records), records)
+    rows = report.rows(records)
+    result = Result(rows, records, report.draw(number, records, rows), report.table(number, rows), folder)
+    if folder is not None:
+        report.write(folder, number, rows, result.png, result.table, records)
+    return result

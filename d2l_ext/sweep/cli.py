@@ -1,8 +1,6 @@
 """`python -m d2l_ext sweep --exercise 1|2|4 [--grid ...] [--quick] [--ray auto|ADDRESS] [--out DIR]`."""
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 from d2l_ext import data
@@ -20,51 +18,57 @@ def numbers(text):
 
 
 def parse_args(argv=None):
-    """The command line; grid values are parsed here and checked, with everything else, before anything runs."""
+    """The command line, every value checked (grid, seeds and options that would be ignored) before anything runs."""
     parser = argparse.ArgumentParser(prog="python -m d2l_ext sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--exercise", type=int, choices=sorted(exercises.EXERCISES), required=True)
     parser.add_argument("--grid", type=numbers, help="comma-separated values (default: the exercise's)")
-    parser.add_argument("--quick", action="store_true", help="quick data subset and the smaller quick settings")
+    parser.add_argument(
+        "--quick",
+        action=argparse.BooleanOptionalAction,
+        help=f"quick data subset and the smaller quick settings (default: {data.ENV_QUICK})",
+    )
     parser.add_argument("--framework", choices=exercises.FRAMEWORKS, default="pytorch")
     parser.add_argument("--epochs", type=int, help="epochs per trial (default: 30; quick: 6)")
     parser.add_argument("--seeds", type=numbers, help="comma-separated seeds (default: 0; quick ex. 4: 0,1)")
     parser.add_argument("--ray", metavar="auto|ADDRESS", help="run trials as Ray tasks: a local Ray, or join a cluster")
-    parser.add_argument("--cpus-per-trial", type=int, help="CPU threads of a trial (default: all of this machine's)")
+    parser.add_argument("--cpus-per-trial", type=int, help="CPU threads of a PyTorch trial (default: all)")
     parser.add_argument("--gpus-per-trial", type=float, help="GPU share of a Ray task (default: 0.25 where GPUs are)")
     parser.add_argument("--together", action="store_true", help="pytorch, in-process: a seed's trials in one step")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="one folder per sweep is made under it")
     args = parser.parse_args(argv)
     if args.together and (args.ray or args.framework != "pytorch"):
         parser.error("--together trains in this process with pytorch: leave out --ray, or --together")
+    if args.cpus_per_trial is not None and args.framework == "tensorflow":
+        parser.error("--cpus-per-trial: TensorFlow takes its threads from the CPU share when it loads; leave it out")
     if args.cpus_per_trial is not None and args.cpus_per_trial < 1:
         parser.error(f"--cpus-per-trial {args.cpus_per_trial}: must be at least 1")
+    if args.gpus_per_trial is not None and not args.ray:
+        parser.error("--gpus-per-trial is a Ray task's GPU share: give --ray too, or leave it out")
     if args.gpus_per_trial is not None and not 0 <= args.gpus_per_trial <= 1:
         parser.error(f"--gpus-per-trial {args.gpus_per_trial}: must be a share of one GPU, 0 to 1")
+    try:
+        args.quick = data.quick_mode() if args.quick is None else args.quick
+        exercises.configs(args.exercise, args.quick, args.grid, args.epochs, args.seeds, args.framework)
+    except ValueError as e:  # a refused grid value, seed or epoch count, or a bad D2L_EXT_QUICK
+        parser.error(str(e))
     return args
 
 
 def main(argv=None):
-    """Run one exercise's sweep; print a line per trial and the table; 2 for a refused grid."""
+    """Run one exercise's sweep; print a line per trial, the table, and where it was written."""
     args = parse_args(argv)
-    if args.quick:
-        os.environ[data.ENV_QUICK] = "1"
-    try:
-        result = run(
-            args.exercise,
-            args.out,
-            quick=args.quick,
-            grid=args.grid,
-            epochs=args.epochs,
-            seeds=args.seeds,
-            framework=args.framework,
-            ray=args.ray,
-            threads=args.cpus_per_trial,
-            gpus=args.gpus_per_trial,
-            together=args.together,
-        )
-    except exercises.GridError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    result = run(
+        args.exercise,
+        args.out,
+        quick=args.quick,
+        grid=args.grid,
+        epochs=args.epochs,
+        seeds=args.seeds,
+        framework=args.framework,
+        ray=args.ray,
+        threads=args.cpus_per_trial,
+        gpus=args.gpus_per_trial,
+        together=args.together,
+    )
     print(result.table, end="")
     print(f"wrote {result.folder}/ ({len(result.records)} trials)")
-    return 0

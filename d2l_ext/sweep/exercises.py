@@ -4,7 +4,7 @@ Every trial is the chapter's PyTorch LeNet run (the fast runner's loop); only th
   1: a constant rate over a log grid;
   2: MXNet's PolyScheduler from BASE_LR to 0 over all epochs, one trial per power;
   4: the chapter's cosine (BASE_LR to FINAL_LR over 2/3 of the epochs: 20 of 30) after a warm-up of w epochs.
-Epoch e trains at schedule(e) (d2l_ext.adapters, stepped per epoch as the chapter's PyTorch tab steps its schedulers).
+Epoch e trains at schedule(e), the schedules being d2l_ext.stateless ones (the fast runner sets each epoch's rate).
 Quick mode is the quick data subset plus the smaller QUICK settings, so an answer key runs in about a minute on
 a 2-core CPU; `grid`, `epochs`, `seeds` override either.
 """
@@ -13,12 +13,13 @@ import math
 from dataclasses import dataclass
 from numbers import Real
 
-from d2l_ext import adapters
+from d2l_ext import D2lExtError
 from d2l_ext.stateless import CosineSchedule, PolyScheduler
 
-BASE_LR = 0.3  # the chapter's PyTorch rate for its constant and cosine runs
-FINAL_LR = 0.01  # where the chapter's cosine runs end
-COSINE_SHARE = 20 / 30  # the chapter's cosine reaches FINAL_LR after 20 of its 30 epochs
+# the chapter's PyTorch runs' (tests/test_chapter_runs.py holds these to the chapter's cells)
+BASE_LR = 0.3  # its constant and cosine runs' rate
+FINAL_LR = 0.01  # where its cosine runs end
+COSINE_SHARE = 20 / 30  # its cosine reaches FINAL_LR after 20 of its 30 epochs
 FRAMEWORKS = ("pytorch", "tensorflow")  # MXNet's Gluon Trainer steps a schedule per update, not per epoch
 
 
@@ -52,7 +53,7 @@ EXERCISES = {
 }
 
 
-class GridError(ValueError):
+class GridError(D2lExtError, ValueError):
     """A grid value, epoch count, seed or framework the sweep refuses; the message names it."""
 
 
@@ -86,14 +87,15 @@ def describe(config):
     return f"constant lr={config['value']!r}" if found is None else repr(found)
 
 
-def spec(config):
-    """The (initial lr, factory) pair the framework's fast-runner Trainer takes as a run."""
+def rates(config):
+    """The trial's learning rate per epoch, as the fast runner's Trainer takes a run: epoch e at schedule(e)."""
     found = schedule(config)
-    if config["framework"] == "tensorflow":
-        return (config["value"], lambda: None) if found is None else (found(0), lambda: found)
-    if found is None:
-        return config["value"], lambda optimizer: None
-    return found(0), lambda optimizer: adapters.to_torch(found, optimizer)
+    return [config["value"] if found is None else found(epoch) for epoch in range(config["epochs"])]
+
+
+def repeated(values):
+    """The first value given twice, or None."""
+    return next((v for i, v in enumerate(values) if v in values[:i]), None)
 
 
 def configs(number, quick=False, grid=None, epochs=None, seeds=None, framework="pytorch"):
@@ -112,6 +114,9 @@ def configs(number, quick=False, grid=None, epochs=None, seeds=None, framework="
     bad_seeds = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
     if bad_seeds:
         raise GridError(f"seed {bad_seeds[0]!r}: seeds are whole numbers >= 0")
+    for name, values in (("grid value", grid), ("seed", seeds)):
+        if repeated(values) is not None:
+            raise GridError(f"{name} {repeated(values)!r} is given twice: it would train twice and count as two")
     found = []
     for value in grid:
         config = {"exercise": number, ex.parameter: value, "value": value, "epochs": epochs, "quick": bool(quick)}

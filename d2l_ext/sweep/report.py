@@ -1,10 +1,10 @@
 """A finished sweep as one JSON, one figure and a Markdown table, in the sweep's folder."""
 
-import io
 import json
 import statistics
 
-from d2l_ext.files import write_atomic
+from d2l_ext import figures
+from d2l_ext.atomic import write_atomic
 from d2l_ext.sweep import exercises
 
 JSON_NAME, FIGURE_NAME, TABLE_NAME = "sweep.json", "exercise{number}.png", "table.md"
@@ -52,49 +52,42 @@ def table(number, found):
 
 def draw(number, records, found):
     """The exercise's figure as PNG bytes: accuracy against its grid, or curves per power."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # a file, drawn the same in Jupyter and on a server
-    from matplotlib import pyplot as plt
-
     label = exercises.exercise(number).label
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    if number == 2:
-        for r in records:
-            epochs = [e["epoch"] for e in r["epochs"]]
-            name = f"power {r['config']['value']}"
-            left.plot(epochs, [e["lr"] for e in r["epochs"]], label=name)
-            right.plot(epochs, [e["test_acc"] for e in r["epochs"]], label=name)
-        left.set(xlabel="epoch", ylabel="learning rate")
-        right.set(xlabel="epoch", ylabel="test accuracy")
-    else:
-        x = [r["value"] for r in found]
-        err = [[r["test_acc"] - r["test_acc_min"] for r in found], [r["test_acc_max"] - r["test_acc"] for r in found]]
-        left.errorbar(
-            x, [r["test_acc"] for r in found], yerr=err, marker="o", capsize=4, label="final (seeds: min-max)"
-        )
-        left.plot(x, [r["best_test_acc"] for r in found], "s--", label="best epoch")
-        left.set(xlabel=label, ylabel="test accuracy")
-        right.plot(x, [r["train_loss"] for r in found], "o-")
-        right.set(xlabel=label, ylabel="final train loss")
-        if number == 1:
-            left.set_xscale("log")
-            right.set_xscale("log")
-    left.legend(fontsize=8)
+
+    def on(left, right):
+        if number == 2:
+            for r in records:
+                epochs = [e["epoch"] for e in r["epochs"]]
+                name = f"power {r['config']['value']}"
+                left.plot(epochs, [e["lr"] for e in r["epochs"]], label=name)
+                right.plot(epochs, [e["test_acc"] for e in r["epochs"]], label=name)
+            left.set(xlabel="epoch", ylabel="learning rate")
+            right.set(xlabel="epoch", ylabel="test accuracy")
+        else:
+            x = [r["value"] for r in found]
+            err = [
+                [r["test_acc"] - r["test_acc_min"] for r in found],
+                [r["test_acc_max"] - r["test_acc"] for r in found],
+            ]
+            left.errorbar(
+                x, [r["test_acc"] for r in found], yerr=err, marker="o", capsize=4, label="final (seeds: min-max)"
+            )
+            left.plot(x, [r["best_test_acc"] for r in found], "s--", label="best epoch")
+            left.set(xlabel=label, ylabel="test accuracy")
+            right.plot(x, [r["train_loss"] for r in found], "o-")
+            right.set(xlabel=label, ylabel="final train loss")
+            if number == 1:
+                left.set_xscale("log")
+                right.set_xscale("log")
+        left.legend(fontsize=8)
+
     quick = " (quick)" if records[0]["config"]["quick"] else ""
-    fig.suptitle(f"exercise {number}: {label}{quick}, {records[0]['device']}", fontsize=9)
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=100)
-    plt.close(fig)
-    return png.getvalue()
+    return figures.two_panels_png(on, f"exercise {number}: {label}{quick}, {records[0]['device']}")
 
 
-def write(folder, number, records):
-    """Write sweep.json, the figure and table.md into `folder`; the rows."""
-    found = rows(records)
+def write(folder, number, found, png, text, records):
+    """Write sweep.json, the figure and table.md into `folder`."""
     summary = {"exercise": number, "rows": found, "trials": records}
     write_atomic(folder / JSON_NAME, json.dumps(summary, indent=1))
-    write_atomic(folder / FIGURE_NAME.format(number=number), draw(number, records, found))
-    write_atomic(folder / TABLE_NAME, table(number, found))
-    return found
+    write_atomic(folder / FIGURE_NAME.format(number=number), png)
+    write_atomic(folder / TABLE_NAME, text)

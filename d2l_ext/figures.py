@@ -1,4 +1,4 @@
-"""A figure's plotted numbers as a second representation beside its image, so that nbval can compare them.
+"""Figures: their plotted numbers beside the image (for nbval), a PNG beside the SVG, and the commands' PNG files.
 
 IPython renders every displayed object in each registered format. `register()` adds one format, MIME, for
 matplotlib figures: the x and y values of every line, rounded to SIGNIFICANT_DIGITS. JupyterLab has no
@@ -96,3 +96,20 @@ def register(shell=None):
     # select_figure_formats then drops every formatter's registration for Figure, ours included
     Figure._repr_d2l_ext_series_ = figure_series
     return True
+
+
+def two_panels_png(draw, title, dpi=100):
+    """PNG bytes of a figure with two axes side by side, drawn by draw(left, right), under `title`.
+
+    A Figure of its own, not pyplot's: making the file changes no backend or figure of the caller's (a notebook's)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.6))
+    draw(*fig.subplots(1, 2))
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=dpi)
+    return png.getvalue()

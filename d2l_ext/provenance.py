@@ -1,4 +1,4 @@
-"""What ran a notebook: device, versions, host — asked inside the kernel after execution."""
+"""What ran a notebook, a fast run or a trial: device, versions, host, date (a notebook's, asked inside its kernel)."""
 
 import datetime
 import importlib.metadata
@@ -7,14 +7,17 @@ import platform
 import resource
 import sys
 
-from d2l_ext import cpus, mxnet_cpu
+import d2l_ext
+from d2l_ext import cpus, data, determinism, mxnet_cpu
 
-PACKAGES = ("d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow")
+PACKAGES = ("d2l_ext", "d2l", "numpy", "mxnet", "torch", "torchvision", "tensorflow", "tf-keras")
 CPU_INFO = "/proc/cpuinfo"
 
 
 def version(name):
-    """An installed package's version, or None."""
+    """An installed package's version (d2l_ext's own: the code's, even from an editable install), or None."""
+    if name == "d2l_ext":
+        return d2l_ext.__version__
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -51,12 +54,15 @@ def peak_rss_mb():
     return round(peak / (1e6 if sys.platform == "darwin" else 1e3 / 1.024), 1)
 
 
-def describe():
-    """A JSON string describing this process's device, versions and host."""
+def describe(settings=False):
+    """A JSON string describing this process's device, versions and host; with `settings`, also the seed and quick
+    mode its environment gives the drop-ins (what a notebook's kernel ran with)."""
     gpus = accelerators()
     device = "; ".join(f"{fw}: {', '.join(names)}" for fw, names in gpus.items()) or f"CPU ({cpu_name()})"
+    chosen = {"seed": determinism.seed_value(), "quick_mode": data.quick_mode()} if settings else {}
     return json.dumps(
         {
+            **chosen,
             "device": device,
             "python": platform.python_version(),
             "versions": {name: v for name, v in ((n, version(n)) for n in PACKAGES) if v},
