@@ -12,7 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
-from nbval.plugin import IPyNbCell
+
+try:
+    from nbval.plugin import IPyNbCell
+except ImportError as e:  # a bare `pytest` from another Python than the project's
+    raise ImportError(f"{e}: this Python lacks the test environment; run `make test`, which builds it (.venv)") from e
 
 from d2l_ext import figures
 from d2l_ext.data import ENV_QUICK, quick_mode

@@ -141,6 +141,18 @@ def test_pins_prints_a_lanes_requirements_and_names_a_bad_file(tmp_path):
     assert "'torch>=2' is not of the form `name==version`" in one_error_line(python("-m", "tools.pins", str(bad)))
 
 
+# ---- pytest, bare ----
+def test_a_bare_pytest_from_the_root_collects_what_make_test_runs():
+    done = succeeded(run(str(Path(sys.executable).parent / "pytest"), "--co", "-q", "-n", "0", timeout=300))
+    assert "notebooks/lr-scheduler-pytorch.ipynb::Cell 0" in done.stdout and "tests/test_commands.py::" in done.stdout
+
+
+def test_pytest_from_a_python_without_the_test_environment_says_to_run_make_test():
+    without_nbval = "import sys, pytest; sys.modules['nbval'] = None; sys.exit(pytest.main(['--co', '-q']))"
+    done = python("-c", without_nbval, timeout=300, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # nbval not loaded as a plugin
+    assert done.returncode != 0 and "lacks the test environment; run `make test`" in done.stdout + done.stderr
+
+
 # ---- python -m benchmarks.*, bash benchmarks/*.sh ----
 @pytest.mark.pinned_lane(reason="a measurement command: what it runs, the pinned lane's tests run")
 def test_bench_quick_measures_both_pipelines_and_writes_its_record(real_data, torch, tmp_path):

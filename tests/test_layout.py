@@ -55,6 +55,23 @@ def own_lines(path):
     return len(codegen.SECTION.sub("", path.read_text(encoding="utf-8")).splitlines())
 
 
+def waits_without_timeout(path):
+    """Where a file calls `subprocess.run` (`check_output`, ...) or `.wait()`/`.communicate()` with no timeout."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name, timed = node.func.attr, "timeout" in {k.arg for k in node.keywords}
+            runs = ast.unparse(node.func.value) == "subprocess" and name in {"run", "check_output", "check_call"}
+            if not timed and (runs or name in {"wait", "communicate"} and not node.args):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_wait_for_a_subprocess_in_the_tests_has_a_timeout():
+    """A hung kernel, server or command fails its test instead of holding CI until its hard limit."""
+    assert [hit for path in python_files("tests") for hit in waits_without_timeout(path)] == []
+
+
 def test_no_python_file_is_over_the_line_budget():
     long = {
         str(p.relative_to(ROOT)): n
