@@ -4,6 +4,7 @@ files it says it writes on success; on a problem it names, status 1 and one erro
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -213,6 +214,13 @@ def test_shared_cores_times_a_framework_idle_and_busy_and_writes_its_record(real
                      "GOMP_SPINCOUNT=2000 (d2l_ext)", "--out", str(out)))  # fmt: skip
     (row,) = json.loads(out.read_text())["rows"]
     assert row["framework"] == "pytorch" and row["idle_s"] > 0 and row["busy_s"] > 0
+
+
+@pytest.mark.pinned_lane(reason="the class image's pins are the pinned lane's, less its development ones")
+def test_image_size_names_what_the_class_image_leaves_out_and_its_size():
+    out = succeeded(python("-m", "benchmarks.image_size")).stdout
+    assert re.match(r"\d+ distributions left out, \d+ MB of \d+ MB\n", out), out
+    assert "ray " in out and "selenium " in out and "torch " not in out and "ipython " not in out
 
 
 @pytest.mark.pinned_lane(reason="a measurement command: what it runs, the pinned lane's tests run")
