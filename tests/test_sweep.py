@@ -140,10 +140,15 @@ def test_a_quick_sweep_leaves_the_callers_environment_as_it_was(torch, monkeypat
 
 
 @pytest.mark.usefixtures("real_data")
-def test_together_trains_a_seeds_trials_in_one_vmapped_step(tmp_path, torch):
-    configs = exercises.configs(2, quick=True, grid=(1, 2), epochs=2)
-    records = engine.run(configs, tmp_path, together=True, log=quiet)
-    assert [r["config"]["value"] for r in records] == [1, 2] and {r["trained_together"] for r in records} == {2}
+def test_together_trains_a_seeds_trials_in_one_vmapped_step_on_the_threads_asked(tmp_path, torch):
+    configs, before = exercises.configs(2, quick=True, grid=(1, 2), epochs=2), torch.get_num_threads()
+    try:
+        records = engine.run(configs, tmp_path, together=True, threads=2, log=quiet)  # --cpus-per-trial 2
+        threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert threads == 2 and {(r["threads"], r["trained_together"]) for r in records} == {(2, 2)}
+    assert [r["config"]["value"] for r in records] == [1, 2]
     assert [[e["lr"] for e in r["epochs"]] for r in records] == [[0.3, 0.15], [0.3, 0.075]]  # 0.3 * (1 - e/2)**p
     assert records[0]["test_acc"] != records[1]["test_acc"]
 
