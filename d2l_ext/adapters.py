@@ -88,9 +88,9 @@ def to_keras_schedule(schedule):
 
 def to_keras_callback(schedule, verbose=0):
     """A tf.keras LearningRateScheduler callback: epoch e trains at schedule(e)."""
+    schedule = _checked(schedule)  # first: a refused schedule loads no TensorFlow (and so chooses no Keras)
     import tensorflow as tf
 
-    schedule = _checked(schedule)
     return tf.keras.callbacks.LearningRateScheduler(lambda epoch, lr: rate(schedule, epoch), verbose=verbose)
 
 

@@ -181,9 +181,12 @@ def test_a_negative_step_raises_value_error_naming_it(schedule):
         schedule(-1)
 
 
-def test_importing_stateless_and_adapters_loads_no_framework():
+def test_importing_stateless_and_adapters_or_a_refused_adaptation_loads_no_framework():
+    """A framework loaded by a refused call would be loaded before the drop-in set it up (TensorFlow: its Keras)."""
     code = (
-        "import sys, d2l_ext.stateless, d2l_ext.adapters; "
+        "import sys, d2l_ext.stateless, d2l_ext.adapters as a\n"
+        "for adapt in (a.to_keras_schedule, a.to_keras_callback, a.to_mxnet, lambda s: a.to_torch(s, None)):\n"
+        "    try:\n        adapt(0.1)\n    except TypeError:\n        pass\n"
         "print(sorted({'torch', 'tensorflow', 'mxnet', 'numpy'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60).stdout
