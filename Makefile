@@ -48,8 +48,14 @@ STAMP_CURRENT := $(VENV_CURRENT)/.installed
 # python<X.Y> of environment-current.yml, on the PATH or pyenv's (tools/pins.py prints the remedy where there is none)
 PYTHON_CURRENT ?= $(shell python3 -m tools.pins $(CURRENT_ENV) --interpreter)
 
+COLAB_ENV := environment-colab.yml
+VENV_COLAB := .venv-colab
+PY_COLAB := $(VENV_COLAB)/bin/python
+STAMP_COLAB := $(VENV_COLAB)/.installed
+PYTHON_COLAB ?= $(shell python3 -m tools.pins $(COLAB_ENV) --interpreter)
+
 .PHONY: help venv data notebooks check-generated lint run exercises test test-browser browser lab \
-	bench classroom-budget clean-venv venv-current test-current run-current
+	bench classroom-budget clean-venv venv-current test-current run-current venv-colab test-colab
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
@@ -57,6 +63,7 @@ help:
 	@echo "make test            pytest: lint, generated-code check, unit tests, nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make test-current    the same tests on Python 3.12, NumPy 2, newest frameworks (no MXNet there)"
+	@echo "make test-colab       on Google Colab's runtime (Python 3.13): the first cell installs d2l_ext, then the tests"
 	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"
@@ -103,6 +110,20 @@ $(STAMP_CURRENT): $(CURRENT_ENV) tools/pins.py pyproject.toml
 	$(call kernel,$(PY_CURRENT))
 	touch $(STAMP_CURRENT)
 
+venv-colab: $(STAMP_COLAB)
+
+# Colab's runtime alone: no d2l, no d2l_ext (the notebooks' first cell installs them, as a student's Colab does)
+$(STAMP_COLAB): $(COLAB_ENV) tools/pins.py
+	@[ -n "$(PYTHON_COLAB)" ] || exit 1
+	$(call need_free_disk,$(VENV_COLAB))
+	@echo "== building $(VENV_COLAB) with $(PYTHON_COLAB)"
+	rm -rf $(VENV_COLAB)
+	"$(PYTHON_COLAB)" -m venv $(VENV_COLAB)
+	python3 -m tools.pins $(COLAB_ENV) > $(VENV_COLAB)/requirements.txt
+	$(PY_COLAB) -m pip install --quiet -r $(VENV_COLAB)/requirements.txt
+	$(call kernel,$(PY_COLAB))
+	touch $(STAMP_COLAB)
+
 data:
 	@if [ -n "$${FASHION_MNIST_DIR:-}" ] || [ -d "$(DEBIAN_DATA)" ]; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
@@ -146,6 +167,15 @@ test-current run-current: export JUPYTER_PATH := $(CURDIR)/$(VENV_CURRENT)/share
 test-current: $(STAMP_CURRENT) data
 	$(PY_CURRENT) -m pytest
 
+test-colab: export PATH := $(CURDIR)/$(VENV_COLAB)/bin:$(PATH)
+test-colab: export JUPYTER_PATH := $(CURDIR)/$(VENV_COLAB)/share/jupyter
+# back to Colab's runtime, then the notebooks' first cell installs d2l and d2l_ext from this clone (tests/test_colab.py),
+# then the tests that depend on the stack and nbval on the PyTorch and TensorFlow notebooks and the answer key
+test-colab: $(STAMP_COLAB) data
+	$(PY_COLAB) -m pip uninstall --quiet --yes d2l d2l_ext 2>/dev/null
+	$(PY_COLAB) -m pytest -m colab_install -n 0 tests/test_colab.py
+	$(PY_COLAB) -m pytest
+
 # the PyTorch and TensorFlow notebooks executed on the current stack, as copies in build/current-run (the committed
 # notebooks stay the pinned lane's); TABS_CURRENT=pytorch for one
 TABS_CURRENT ?= pytorch tensorflow
@@ -159,7 +189,7 @@ lab: $(STAMP) data
 	cd notebooks && jupyter lab --ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 clean-venv:
-	rm -rf $(VENV) $(VENV_CURRENT)
+	rm -rf $(VENV) $(VENV_CURRENT) $(VENV_COLAB)
 
 bench: $(STAMP) data
 	$(PY) -m benchmarks.bench

@@ -59,7 +59,8 @@ def pytest_sessionfinish(session, exitstatus):
     if session_temp is not None:
         system, left = os.path.dirname(session_temp), []
         if os.environ.get("CI") == "true":  # elsewhere other programs write there too
-            left = sorted(set(os.listdir(system)) - session.config.temp_before - {os.path.basename(session_temp)})
+            new = set(os.listdir(system)) - session.config.temp_before
+            left = sorted(n for n in new if not n.startswith(SESSION_TEMP))  # lanes side by side: each checks its own
         left += sorted(
             os.path.join(session_temp, name)
             for name in os.listdir(session_temp)

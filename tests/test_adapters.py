@@ -3,7 +3,10 @@
 import math
 
 import pytest
-from schedule_cases import (  # the cases shared with the other schedule tests
+
+from d2l_ext import adapters, schedulers
+from d2l_ext.stateless import FactorSchedule, SquareRootSchedule
+from tests.schedule_cases import (  # the cases shared with the other schedule tests
     BASE,
     FINAL,
     FLOAT32,
@@ -18,9 +21,6 @@ from schedule_cases import (  # the cases shared with the other schedule tests
     multi_factor,
     poly,
 )
-
-from d2l_ext import adapters, schedulers
-from d2l_ext.stateless import FactorSchedule, SquareRootSchedule
 
 # ---- adapters on real optimizers ----
 ADAPTED = {  # test id -> a fresh schedule

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from idx_files import as_the_real_files, write_set  # the small valid sets shared with test_download.py
 
 from d2l_ext import data
+from tests.idx_files import as_the_real_files, write_set  # the small valid sets shared with test_download.py
 
 
 def read(path, kind="images", count=20):

@@ -8,9 +8,9 @@ import threading
 
 import numpy as np
 import pytest
-from idx_files import as_the_real_files, write_set  # the small valid sets shared with test_data.py
 
 from d2l_ext import data
+from tests.idx_files import as_the_real_files, write_set  # the small valid sets shared with test_data.py
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import IPython
 import nbformat
 import pytest
 
@@ -57,6 +58,11 @@ def test_a_clean_run_writes_outputs_and_what_ran_it_as_its_kernel_saw_it(tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["small.ipynb"]  # written through a temporary, renamed
 
 
+@pytest.mark.skipif(
+    IPython.version_info < (8,),
+    reason="IPython 7 kernels (Colab's) print the interrupted cell's traceback to their own stderr; "
+    "make run and make run-current, this tool's commands, start IPython 8+ kernels",
+)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
 def test_an_interrupted_run_says_where_writes_nothing_and_leaves_no_kernel(tmp_path, signum):
     path = notebook(tmp_path, "print('first')", "import time; time.sleep(30)", "print('never')")

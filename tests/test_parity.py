@@ -5,7 +5,9 @@ difference; docs/schedules.md's parity table lists the same facts.
 """
 
 import pytest
-from schedule_cases import (  # the cases shared with the other schedule tests
+
+from d2l_ext.stateless import CosineSchedule, PolyScheduler, SquareRootSchedule
+from tests.schedule_cases import (  # the cases shared with the other schedule tests
     BASE,
     DECAY,
     FINAL,
@@ -28,8 +30,6 @@ from schedule_cases import (  # the cases shared with the other schedule tests
     poly,
     torch_lrs,
 )
-
-from d2l_ext.stateless import CosineSchedule, PolyScheduler, SquareRootSchedule
 
 
 # ---- cosine ----

@@ -22,7 +22,8 @@ def test_installed_versions_agree_with_this_lanes_environment_file():
 
 def test_each_python_gets_its_lane_and_a_newer_one_the_current_lane():
     assert pins.lane((3, 11)) == pins.ENVIRONMENT
-    assert pins.lane((3, 12)) == pins.lane((3, 13)) == pins.CURRENT
+    assert pins.lane((3, 12)) == pins.lane((3, 14)) == pins.CURRENT
+    assert pins.lane((3, 13)) == pins.COLAB
 
 
 def test_a_python_no_lane_runs_on_is_an_error():

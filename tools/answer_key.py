@@ -34,8 +34,9 @@ def build(old=None):
     """The answer-key notebook from its source, outputs carried over from `old` where the code is unchanged."""
     cells = chapter.read_chapter(SOURCE)
     body = [new_cell(kind, src, i) for i, (kind, src) in enumerate(chapter.tab_cells(cells, TAB), 1)]
-    nb = nbformat.v4.new_notebook(cells=notebooks.carry_outputs(body, old))
+    nb = nbformat.v4.new_notebook(cells=notebooks.carry_outputs([notebooks.install_cell(TAB)] + body, old))
     nb.metadata = dict(old.metadata) if old else {}
+    nb.metadata |= notebooks.COLAB_GPU
     nb.metadata["kernelspec"] = notebooks.KERNELSPEC
     nb.metadata.setdefault("language_info", {"name": "python"})  # the kernel's own, once executed (tools/execute.py)
     return nb

@@ -51,10 +51,11 @@ def final_figures(outputs):
 
 
 def code_digest(nb, cell_id):
-    """SHA-256 of the notebook's code up to and including the cell: what a training there depends on."""
+    """SHA-256 of the notebook's code up to and including the cell: what a training there depends on (the first cell,
+    which installs d2l_ext where it is missing, trains nothing)."""
     sources = []
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and cell.get("id") != notebooks.INSTALL_ID:
             sources.append(cell.source)
         if cell.get("id") == cell_id:
             return hashlib.sha256(json.dumps(sources).encode()).hexdigest()

@@ -1,6 +1,7 @@
 """Build the three chapter notebooks from notebooks/lr-scheduler.md, keeping outputs of unchanged cells."""
 
 import re
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import nbformat
 
 from d2l_ext.atomic import write_atomic
 from d2l_ext.data import ENV_DIR, ENV_QUICK
-from tools import chapter
+from tools import chapter, pins
 
 NOTEBOOK_DIR = chapter.CHAPTER.parent
 NOTEBOOK_NAME = "lr-scheduler-{tab}.ipynb"
@@ -27,18 +28,77 @@ INTRO = """\
 > has it on); `{data_dir}` names a folder with the four data files if they are elsewhere.{hosted}{note}"""
 # one line on installing d2l_ext into a hosted notebook's environment (d2l without its 2023 pins: see pyproject.toml)
 HOSTED = (
-    "\n>\n> On Colab or a JupyterHub: `%pip install --no-deps d2l==1.0.3` then"
-    ' `%pip install "<clone of this repo>[{module}]"`{extra_note}.'
+    "\n>\n> On Colab or a JupyterHub without d2l_ext, the first code cell installs it and d2l {d2l} (without its"
+    "\n> 2023 pins) from `{var}`, replacing no package there; where d2l_ext is installed it does nothing.{extra_note}"
 )
 EXTRA_NOTES = {  # tab -> what its extra (pyproject.toml, named as the module) needs beyond the current stack
-    "mxnet": " (MXNet 1.9.1: Python 3.11 and NumPy < 1.24 only)",
+    "mxnet": "\n> MXNet 1.9.1 needs Python 3.11 and NumPy < 1.24, which Colab does not have: the cell says so.",
 }
 TAB_NOTES = {  # tab -> a last paragraph for that notebook's intro
     "mxnet": "\n>\n> On a CPU, `d2l_ext.mxnet` starts MXNet with `NaiveEngine` on every core it may use (MXNet's"
-    "\n> default takes half the cores on x86): the first cell's log line `MXNet start using engine: NaiveEngine`"
-    "\n> says so (`d2l_ext/mxnet_cpu.py` says why); setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS` yourself"
-    "\n> overrides it.",
+    "\n> default takes half the cores on x86): the log line `MXNet start using engine: NaiveEngine` of the chapter's"
+    "\n> first cell says so (`d2l_ext/mxnet_cpu.py` says why); setting `MXNET_ENGINE_TYPE` or `OMP_NUM_THREADS`"
+    "\n> yourself overrides it.",
 }
+
+
+PYPROJECT = chapter.CHAPTER.parent.parent / "pyproject.toml"
+INSTALL_ID = "d2l-ext-install"
+SOURCE_VAR = "D2L_EXT_SOURCE"  # overrides pyproject.toml's [project.urls] Source in the first cell (tests: a clone)
+# Colab opens a notebook with this metadata on a GPU runtime (a free T4), as d2lbook's Colab builds ask
+COLAB_GPU = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
+# the first code cell: where d2l_ext is missing (Colab), it installs it from Source; elsewhere it does nothing
+INSTALL = """\
+# Colab, or any Jupyter without d2l_ext: install d2l {d2l} (without its 2023 pins) and d2l_ext; elsewhere nothing.
+import {imports}json, os, subprocess, sys
+{mxnet}if importlib.util.find_spec("d2l_ext") is None:
+    source = os.environ.get("{var}", "{address}")  # a pip address of this project: git+https://... or a clone
+    if not source:
+        print("d2l_ext is not installed and no address to install it from is set: `%env {var}=<git URL or "
+              "clone of this project>` and rerun this cell, or `%pip install --no-deps d2l=={d2l}` and "
+              "`%pip install \\"<clone of this project>[{extra}]\\"`")
+    else:
+        installed = []
+        for args in (["--no-deps", "d2l=={d2l}"], [f"d2l_ext[{extra}] @ {{source}}"]):
+            pip = [sys.executable, "-m", "pip", "install", "--quiet", "--report", "-", *args]
+            done = subprocess.run(pip, capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"pip install {{' '.join(args)}} failed:\\n{{done.stderr}}")
+            report = json.loads(done.stdout)["install"]
+            installed += [f"{{i['metadata']['name']}} {{i['metadata']['version']}}" for i in report]
+        importlib.invalidate_caches()
+        print(f"installed {{', '.join(installed)}} from {{source}}")
+"""
+# MXNet 1.9.1 has wheels for Python <= 3.11 and breaks on NumPy >= 1.24: said in one line, and nothing installed
+MXNET_GUARD = """\
+numpy = importlib.metadata.version("numpy") if importlib.util.find_spec("numpy") else "0.0"
+too_new = sys.version_info >= (3, 12) or tuple(map(int, numpy.split(".")[:2])) >= (1, 24)
+if importlib.util.find_spec("mxnet") is None and too_new:
+    print(f"MXNet 1.9.1 needs Python 3.11 and NumPy < 1.24, this runtime has Python {{sys.version.split()[0]}} and "
+          f"NumPy {{numpy}}: run this notebook in the class image (binder/) or `make run` in a clone of this project")
+el"""
+
+
+def install_address():
+    """pyproject.toml's [project.urls] Source as a pip address (git+ for a web URL), or "" where none is set."""
+    source = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"].get("urls", {}).get("Source", "")
+    return source if not source or source.startswith(("git+", "file:")) else f"git+{source}"
+
+
+def install_cell(tab):
+    """The first code cell: d2l and d2l_ext with the tab's extra installed where d2l_ext is missing."""
+    module = chapter.D2L_MODULE[tab]
+    source = INSTALL.format(
+        d2l=pins.pins()["d2l"],
+        var=SOURCE_VAR,
+        address=install_address(),
+        extra=module,
+        imports="importlib.metadata, importlib.util, " if tab == "mxnet" else "importlib.util, ",
+        mxnet=MXNET_GUARD.format() if tab == "mxnet" else "",
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = INSTALL_ID
+    return cell
 
 
 def notebook_path(tab):
@@ -55,7 +115,7 @@ def intro_cell(tab):
         quick=ENV_QUICK,
         data_dir=ENV_DIR,
         note=TAB_NOTES.get(tab, ""),
-        hosted=HOSTED.format(module=chapter.D2L_MODULE[tab], extra_note=EXTRA_NOTES.get(tab, "")),
+        hosted=HOSTED.format(d2l=pins.pins()["d2l"], var=SOURCE_VAR, extra_note=EXTRA_NOTES.get(tab, "")),
     )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.id = INTRO_ID
@@ -92,8 +152,9 @@ def carry_outputs(cells, old):
 def build(tab, cells, old=None):
     """The notebook for one tab, outputs carried over from `old` where the code is unchanged."""
     body = [new_cell(kind, src, i) for i, (kind, src) in enumerate(chapter.tab_cells(cells, tab), 1)]
-    nb = nbformat.v4.new_notebook(cells=[intro_cell(tab)] + carry_outputs(body, old))
+    nb = nbformat.v4.new_notebook(cells=carry_outputs([intro_cell(tab), install_cell(tab)] + body, old))
     nb.metadata = dict(old.metadata) if old else {}
+    nb.metadata |= COLAB_GPU if tab != "mxnet" else {}  # MXNet's first cell sends a Colab student elsewhere
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("language_info", {"name": "python"})  # make run writes the kernel's whole one
     return nb

@@ -1,6 +1,7 @@
 """`python -m tools.pins [FILE] [--no-deps | --runtime | --interpreter]`: what a lane's environment file pins.
 
-Two lanes: environment.yml (pinned, the default) and environment-current.yml. Each is a conda environment file
+Three lanes: environment.yml (pinned, the default), environment-current.yml (the newest releases) and
+environment-colab.yml (Google Colab's runtime). Each is a conda environment file
 read with PyYAML: `python=X.Y` and a pip list of `name==version` pins, plus a `d2l_ext` section of names (conda
 ignores it, saying so) marking pins `development` (the tested environment only, not the class image) or `no-deps`
 (printed only with --no-deps, for `pip install --no-deps -r`: pip has no per-requirement --no-deps).
@@ -14,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = ROOT / "environment.yml"
 CURRENT = ROOT / "environment-current.yml"
-LANES = (ENVIRONMENT, CURRENT)
+COLAB = ROOT / "environment-colab.yml"
+LANES = (ENVIRONMENT, CURRENT, COLAB)
 MARKS = ("development", "no-deps")
 PYENV_VERSIONS = Path("~/.pyenv/versions").expanduser()
 
@@ -70,13 +72,13 @@ def python_version(path=ENVIRONMENT):
 
 
 def lane(version=sys.version_info):
-    """The environment file of the lane for this Python: the lane of its X.Y, else the newest lane for a newer one."""
+    """The environment file of the lane for this Python: the lane of its X.Y, else the current lane for a newer one."""
     running = tuple(version[:2])
     lanes = {tuple(int(p) for p in python_version(path).split(".")[:2]): path for path in LANES}
     if running in lanes:
         return lanes[running]
-    if running > max(lanes):  # the current lane is the stack students have: its pins install on newer Pythons too
-        return lanes[max(lanes)]
+    if running > max(lanes):  # the current lane's pins, the newest releases, install on newer Pythons too
+        return CURRENT
     raise LookupError(f"no lane runs on Python {running[0]}.{running[1]}: {', '.join(p.name for p in LANES)}")
 
 
