@@ -97,8 +97,9 @@ def test_on_colabs_runtime_the_first_cell_installs_d2l_and_d2l_ext_from_a_clone_
     before = distributions()
     assert "d2l-ext" not in before, "run `make test-colab`: it starts from Colab's runtime"
     # a student's Run All: the first cell, then the chapter's first, which imports d2l_ext, in the same kernel
-    cells = [c for c in nbformat.read(ROOT / "notebooks/lr-scheduler-pytorch.ipynb", as_version=4).cells][:3]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.source) for c in cells if c.cell_type == "code"])
+    notebook = nbformat.read(ROOT / "notebooks/lr-scheduler-pytorch.ipynb", as_version=4)
+    first_two = [nbformat.v4.new_code_cell(c.source) for c in notebook.cells if c.cell_type == "code"][:2]
+    nb = nbformat.v4.new_notebook(cells=first_two)
     monkeypatch.setenv(notebooks.SOURCE_VAR, f"file://{ROOT}")  # this clone, as the address pyproject.toml will hold
     monkeypatch.setenv(ENV_QUICK, "1")
     in_tmp = {"metadata": {"path": str(tmp_path)}}  # the kernel's working folder: no d2l_ext importable there
