@@ -63,7 +63,7 @@ help:
 	@echo "make test            pytest: lint, generated-code check, unit tests, nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make test-current    the same tests on Python 3.12, NumPy 2, newest frameworks (no MXNet there)"
-	@echo "make test-colab       on Google Colab's runtime (Python 3.13): the first cell installs d2l_ext, then the tests"
+	@echo "make test-colab      on Google Colab's runtime (Python 3.13): the first cell installs d2l_ext, then the tests"
 	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
 	@echo "make lab             open the notebooks in JupyterLab"
 	@echo "make classroom-budget what one student costs: quick notebooks' time and memory -> benchmarks/results/"
