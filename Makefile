@@ -59,7 +59,7 @@ PYTHON_COLAB ?= $(shell python3 -m tools.pins $(COLAB_ENV) --interpreter)
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
-	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (full data: ~30 min)"
+	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (about 35 min on 2 cores)"
 	@echo "make test            pytest: lint, generated-code check, unit tests, nbval on the notebooks (quick mode)"
 	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
 	@echo "make test-current    the same tests on Python 3.12, NumPy 2, newest frameworks (no MXNet there)"

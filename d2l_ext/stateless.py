@@ -103,6 +103,25 @@ class PolyScheduler(_Schedule):
         return self.final_lr + (self.base_lr - self.final_lr) * pow(1 - progress, self.pwr)
 
 
+class PolynomialDecay(_Schedule):
+    """a * (b + step) ** -gamma: Welling and Teh's SGLD step size (2011), the square root's kin (gamma = 1/2)."""
+
+    FIELDS = ("a", "b", "gamma")
+
+    def __init__(self, a, b, gamma):
+        self.a, self.b, self.gamma = _positive("a", a), _positive("b", b), _positive("gamma", gamma)
+
+    @classmethod
+    def spanning(cls, first, last, steps, gamma):
+        """The decay from `first` at step 0 to `last` at step `steps` (the paper's: 0.01 to 0.0001 over its run)."""
+        _check("last", last, lambda v: 0 < v < first, f"> 0 and < first={first!r}")
+        b = _whole("steps", steps, 1) / ((first / last) ** (1 / _positive("gamma", gamma)) - 1)
+        return cls(first * b**gamma, b, gamma)
+
+    def __call__(self, step):
+        return self.a * pow(self.b + _step(step), -self.gamma)
+
+
 class SquareRootSchedule(_Schedule):
     """lr / sqrt(step + 1), as the chapter's SquareRootScheduler."""
 

@@ -90,10 +90,29 @@ def test_fast_refuses_more_epochs_than_the_chapters_runs_have(tmp_path):
 
 def test_sweep_trains_a_quick_sweep_and_writes_its_trials_json_figure_and_table(real_data, tmp_path):
     done = succeeded(python("-m", "d2l_ext", "sweep", "--exercise", "1", "--quick", "--epochs", "1", "--grid",
-                            "0.1,0.2", "--out", str(tmp_path)))  # fmt: skip
+                            "0.1,0.2", "--seeds", "0", "--out", str(tmp_path)))  # fmt: skip
     files = written(tmp_path / "exercise1-quick")
     assert files[:3] == ["exercise1.png", "sweep.json", "table.md"] and len(files) == 5  # and two trial records
     assert "| constant learning rate |" in done.stdout and "wrote" in done.stdout and "(2 trials)" in done.stdout
+
+
+def test_sweep_trains_exercise_3s_resnet_and_names_its_net_and_data(real_data, tmp_path):
+    done = succeeded(python("-m", "d2l_ext", "sweep", "--exercise", "3", "--quick", "--grid", "cosine",
+                            "--out", str(tmp_path)))  # fmt: skip
+    summary = json.loads((tmp_path / "exercise3-quick" / "sweep.json").read_text(encoding="utf-8"))
+    (trial,) = summary["trials"]
+    assert trial["config"] | {"schedule": "-"} == {
+        "exercise": 3,
+        "run": "cosine",
+        "schedule": "-",
+        "value": "cosine",
+        "epochs": 1,
+        "quick": True,
+        "framework": "pytorch",
+        "net": "resnet18/8",
+        "seed": 0,
+    }
+    assert "| cosine | 1 |" in done.stdout and "(1 trials)" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -238,7 +257,8 @@ def test_sweep_timing_times_a_sweep_in_process_and_on_ray(real_data, torch, tmp_
     sessions = tempfile.mkdtemp(prefix="ray")  # Ray's session files, here rather than in /tmp/ray (short: sockets)
     try:
         done = succeeded(run("bash", "benchmarks/sweep-timing.sh", str(tmp_path / "out"), PY=sys.executable,
-                             SWEEP="--exercise 1 --quick --epochs 1 --grid 0.1", RAY_TMPDIR=sessions))  # fmt: skip
+                             SWEEP="--exercise 1 --quick --epochs 1 --grid 0.1 --seeds 0",
+                             RAY_TMPDIR=sessions))  # fmt: skip
     finally:
         shutil.rmtree(sessions, ignore_errors=True)
     times = (tmp_path / "out" / "times.txt").read_text()

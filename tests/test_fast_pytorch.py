@@ -193,3 +193,16 @@ def test_runs_together_refuse_a_loss_they_cannot_split_per_run(torch, fast, make
     net, _, X, y = lenet_and_batch(torch, fast)
     with pytest.raises(ValueError, match="reduction='mean' and no class weights.*leave out --together"):
         TogetherStep(net, make_loss(torch), X, y, lrs=[0.1])
+
+
+def test_exercise_3s_resnet_is_the_books_resnet18_and_narrower_at_a_divisor(torch, fast):
+    from d2l import torch as d2l
+
+    book = d2l.resnet18(10, in_channels=1)
+    book(torch.zeros(1, 1, 28, 28))
+    shapes = [tuple(p.shape) for p in book.parameters()]
+    assert [tuple(p.shape) for p in fast.named_net("resnet18")().parameters()] == shapes
+    narrow = [tuple(p.shape) for p in fast.named_net("resnet18/8")().parameters()]
+    assert len(narrow) == len(shapes) and narrow[0] == (8, 1, 3, 3) and narrow[-2] == (10, 64)
+    with pytest.raises(ValueError, match="net 'resnet18/x': choose 'lenet', 'resnet18' or 'resnet18/D'"):
+        fast.named_net("resnet18/x")

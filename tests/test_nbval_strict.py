@@ -236,12 +236,13 @@ def test_an_answer_key_sweep_cell_must_make_a_figure_and_a_table_even_with_nothi
     assert tagged_ignore_output(tmp_path, made, [], tag).returncode == 0
 
 
-def test_the_answer_keys_cells_that_run_or_read_a_sweep_are_not_compared_and_the_rest_are():
+def test_the_answer_keys_cells_that_train_are_not_compared_and_the_rest_are():
     nb = answer_key.build()
     code = [c for c in nb.cells if c.cell_type == "code" and c.id != notebooks.INSTALL_ID]
     tags = {c.source.splitlines()[0]: c.metadata.get("tags", []) for c in code}
-    sweeps = [t for first, t in tags.items() if first.startswith("ex")]
-    assert len(sweeps) == 3 and all(answer_key.SHOWS_FIGURE_AND_TABLE in t for t in sweeps)
-    assert tags["def best_of(result):"] == [notebooks.IGNORE_OUTPUT_TAG]  # the summary reads the sweeps' results
-    others = [t for first, t in tags.items() if not first.startswith(("ex", "def best_of"))]
-    assert len(others) == 2 and others == [[], []]  # the imports and the settings table: compared as stored
+    sweeps = [t for first, t in tags.items() if first.startswith(("ex1 ", "ex2 ", "ex3 ", "ex4 "))]
+    assert len(sweeps) == 4 and all(answer_key.SHOWS_FIGURE_AND_TABLE in t for t in sweeps)
+    trained = [first for first, t in tags.items() if t == [notebooks.IGNORE_OUTPUT_TAG]]
+    assert [first.split()[0] for first in trained] == ["ex5", "toy_sgld,"]  # SGLD on LeNet, and the summary
+    compared = [first for first, t in tags.items() if not t]  # the imports, the settings table, the SGLD toy
+    assert [first[:12] for first in compared] == ["from pathlib", "rows = ['| 演", "x = sgld.toy"]

@@ -7,7 +7,14 @@ import sys
 import pytest
 
 from d2l_ext import schedulers
-from d2l_ext.stateless import CosineSchedule, FactorSchedule, MultiFactorSchedule, PolyScheduler, SquareRootSchedule
+from d2l_ext.stateless import (
+    CosineSchedule,
+    FactorSchedule,
+    MultiFactorSchedule,
+    PolynomialDecay,
+    PolyScheduler,
+    SquareRootSchedule,
+)
 
 STEPS = 120
 # (ours, the chapter's class with the same arguments): the chapter's settings and a few more
@@ -27,6 +34,7 @@ CHAPTER_PAIRS = [
 ]
 ALL_OURS = [ours(**kwargs) for ours, _, kwargs in CHAPTER_PAIRS] + [
     PolyScheduler(50, base_lr=0.2, pwr=2, final_lr=0.01, warmup_steps=5, warmup_begin_lr=0.02),
+    PolynomialDecay.spanning(0.01, 0.0001, 10_000, 0.55),
 ]
 # FactorSchedule computes base_lr * factor**(t+1); the chapter multiplies t+1 times: a few ulps apart
 FACTOR_REL_TOL = 1e-12
@@ -100,6 +108,14 @@ def test_poly_constant_warmup_holds_warmup_begin_lr():
     assert [poly(t) for t in range(4)] == [0.05, 0.05, 0.05, 0.4]
 
 
+def test_polynomial_decay_spans_the_sgld_papers_step_sizes_and_is_the_square_root_at_gamma_one_half():
+    paper = PolynomialDecay.spanning(0.01, 0.0001, 10_000, 0.55)  # Welling and Teh: 0.01 to 0.0001 over the run
+    assert paper(0) == pytest.approx(0.01, rel=1e-12) and paper(10_000) == pytest.approx(0.0001, rel=1e-12)
+    assert all(paper(t) > paper(t + 1) for t in range(0, 10_000, 997))
+    root, chapter = PolynomialDecay(a=0.1, b=1, gamma=0.5), SquareRootSchedule(lr=0.1)
+    assert [root(t) for t in range(50)] == pytest.approx([chapter(t) for t in range(50)], rel=1e-15)
+
+
 def test_factor_schedule_stays_at_stop_factor_lr_once_reached():
     factor = FactorSchedule(factor=0.5, stop_factor_lr=0.1, base_lr=1.0)
     assert [factor(t) for t in range(5)] == [0.5, 0.25, 0.125, 0.1, 0.1]
@@ -112,6 +128,7 @@ def test_repr_rebuilds_an_equal_schedule():
         FactorSchedule=FactorSchedule,
         MultiFactorSchedule=MultiFactorSchedule,
         CosineSchedule=CosineSchedule,
+        PolynomialDecay=PolynomialDecay,
     )
     for schedule in ALL_OURS:
         rebuilt = eval(repr(schedule), namespace)  # noqa: S307  our own repr
@@ -119,6 +136,10 @@ def test_repr_rebuilds_an_equal_schedule():
 
 
 BAD_ARGUMENTS = [  # (class, arguments, the argument the message must name, words it must say)
+    (PolynomialDecay, dict(a=0, b=1, gamma=0.55), "a=0", "> 0"),
+    (PolynomialDecay, dict(a=1, b=-1, gamma=0.55), "b=-1", "> 0"),
+    (PolynomialDecay.spanning, dict(first=0.01, last=0.02, steps=10, gamma=0.55), "last=0.02", "< first=0.01"),
+    (PolynomialDecay.spanning, dict(first=0.01, last=0.001, steps=0, gamma=0.55), "steps=0", ">= 1"),
     (SquareRootSchedule, dict(lr=0), "lr=0", "> 0"),
     (SquareRootSchedule, dict(lr=-0.1), "lr=-0.1", "> 0"),
     (SquareRootSchedule, dict(lr=float("inf")), "lr=inf", "> 0"),

@@ -39,7 +39,7 @@ def same_run(record):
 
 @pytest.mark.usefixtures("real_data")
 def test_the_same_seed_gives_the_same_trials_in_process_and_as_ray_tasks(torch, ray, tmp_path):
-    configs = exercises.configs(1, quick=True, grid=(0.1, 0.4), epochs=1)
+    configs = exercises.configs(1, quick=True, grid=(0.1, 0.4), epochs=1, seeds=(0,))
     here = engine.run(configs, tmp_path / "here", threads=1, log=quiet)
     on_ray = engine.run(configs, tmp_path / "ray", ray=engine.RAY_AUTO, threads=1, log=quiet)
     assert {r["pid"] for r in here} == {os.getpid()} and os.getpid() not in {r["pid"] for r in on_ray}
@@ -59,7 +59,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_sweep_completes(ray, tmp_p
             os.kill(os.getpid(), signal.SIGKILL)
         return {"config": config, "train_loss": 1.0, "test_acc": 0.5, "wall_s": 0.0, "device": "-", "date": "-"}
 
-    configs = exercises.configs(1, grid=(0.1, 0.2), epochs=1)
+    configs = exercises.configs(1, grid=(0.1, 0.2), epochs=1, seeds=(0,))
     records = engine.run(configs, tmp_path / "sweep", ray=engine.RAY_AUTO, threads=1, trial=killed_once, log=quiet)
     assert [r["config"]["value"] for r in records] == [0.1, 0.2]
     assert sorted(p.name.split("-")[0] for p in attempts.iterdir()) == ["0.1", "0.2", "0.2"]
@@ -68,7 +68,7 @@ def test_a_worker_killed_mid_trial_is_retried_and_the_sweep_completes(ray, tmp_p
 
 def test_a_trial_larger_than_every_node_is_refused_before_anything_runs(ray, tmp_path):
     calls = []
-    configs = exercises.configs(1, grid=(0.1,), epochs=1)
+    configs = exercises.configs(1, grid=(0.1,), epochs=1, seeds=(0,))
     with pytest.raises(engine.ClusterError, match="--cpus-per-trial 3: the largest node of the Ray cluster has 2 CPUs"):
         engine.run(configs, tmp_path, ray=engine.RAY_AUTO, threads=3, trial=lambda c, t: calls.append(c), log=quiet)
     with pytest.raises(

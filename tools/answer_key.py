@@ -1,7 +1,7 @@
 """Build the answer-key notebook notebooks/exercises-pytorch.ipynb from notebooks/exercises-pytorch.md.
 
 Same markdown format as the chapter (tools/chapter.py), PyTorch tab only; outputs of unchanged cells are kept.
-Cells that run a sweep (`sweep.run(`) or read one's result (`ex1`, `ex2`, `ex4`) carry the nbval ignore-output tag
+Cells that run a sweep (`sweep.run(`) or read a trained result (`ex1` to `ex5`) carry the nbval ignore-output tag
 (their numbers come from training, and in quick mode from a smaller sweep); a cell that runs a sweep also carries a
 tag with which tests/nbval_plugin.py requires a figure and a table of it (any cell must make its stored kinds again).
 """
@@ -16,7 +16,7 @@ TAB = "pytorch"
 SOURCE = notebooks.NOTEBOOK_DIR / "exercises-pytorch.md"
 NOTEBOOK = notebooks.NOTEBOOK_DIR / "exercises-pytorch.ipynb"
 SWEEP_CALL = re.compile(r"\bsweep\.run\(")
-SWEEP_RESULT = re.compile(r"\bex[124]\b")  # the answer key's names for the three sweeps' results
+SWEEP_RESULT = re.compile(r"\bex[1-5]\b")  # the answer key's names for the five exercises' trained results
 SHOWS_FIGURE_AND_TABLE = "d2l-ext-shows-figure-and-table"  # tests/nbval_plugin.py requires both in such a cell
 
 

@@ -98,6 +98,30 @@ def chapter_runs(
 # ---- end of generated code ----
 
 
+def resnet18(divisor=1):
+    """The book's ResNet-18 for Fashion-MNIST (d2l.resnet18: a 3x3 first convolution, no max-pooling, d2l.Residual
+    blocks) at 1/divisor of its width (64, 128, 256, 512 channels at divisor 1), its lazy layers shaped."""
+    from d2l import torch as d2l
+
+    widths = [64 // divisor * 2**stage for stage in range(4)]
+    layers = [nn.Conv2d(1, widths[0], kernel_size=3, stride=1, padding=1), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    for stage, width in enumerate(widths):
+        layers += [d2l.Residual(width, use_1x1conv=stage > 0, strides=2 if stage else 1), d2l.Residual(width)]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(widths[-1], 10))
+    model(torch.zeros(1, 1, 28, 28))
+    return model
+
+
+def named_net(name):
+    """The net a sweep's config names: 'lenet' (the chapter's), 'resnet18' or 'resnet18/D' (at 1/D of its width)."""
+    if name == "lenet":
+        return net_fn
+    kind, _, divisor = name.partition("/")
+    if kind != "resnet18" or not (divisor or "1").isdigit() or int(divisor or "1") < 1:
+        raise ValueError(f"net {name!r}: choose 'lenet', 'resnet18' or 'resnet18/D' (a whole divisor of its width)")
+    return functools.partial(resnet18, int(divisor or "1"))
+
+
 def epoch_rates(net, train_iter, test_iter, num_epochs, loss, trainer, device, scheduler=None):
     """Each epoch's learning rate in one chapter run, the scheduler stepped as the chapter's `train` steps it."""
     rates = []
@@ -200,8 +224,8 @@ class Trainer:
     `dtype=torch.float64` trains in double precision: runs that differ only in float order (one by one or together)
     then agree to many digits instead of parting on LeNet's early plateau."""
 
-    def __init__(self, batch_size, quick, mode="auto", together=(), dtype=torch.float32):
-        self.loss, self.batch_size, self.dtype = loss, batch_size, dtype
+    def __init__(self, batch_size, quick, mode="auto", together=(), dtype=torch.float32, net=net_fn):
+        self.loss, self.batch_size, self.dtype, self.net_fn = loss, batch_size, dtype, net
         self.device = try_gpu()
         self.mode = resolve_mode(mode, self.device)
         # cuDNN's algorithm search (process-wide): shapes are fixed, and a graph keeps what the warm-up picked
@@ -235,8 +259,8 @@ class Trainer:
             torch.cuda.synchronize(self.device)
 
     def new_net(self):
-        """A fresh chapter LeNet on the device, in this Trainer's dtype."""
-        return net_fn().to(self.device, self.dtype)
+        """A fresh net (the chapter's LeNet unless told) on the device, in this Trainer's dtype."""
+        return self.net_fn().to(self.device, self.dtype)
 
     def batches(self):
         """This epoch's shuffled index batches."""

@@ -1,7 +1,8 @@
-"""The chapter's exercises 1, 2 and 4 answered by sweeps of its training (`python -m d2l_ext sweep`, or `run`).
+"""The chapter's exercises 1 to 4 answered by sweeps of its training (`python -m d2l_ext sweep`, or `run`).
 
 In this process by default; with `ray="auto"` on a local Ray, with `ray="ADDRESS"` on a Ray cluster. Each trial
-is the fast runner's chapter LeNet run (d2l_ext/fast); exercises.py says what each exercise varies.
+is a fast-runner run (d2l_ext/fast) of the chapter's LeNet or exercise 3's ResNet-18; exercises.py says what each
+exercise varies.
 Not imported by the drop-ins, and Ray is imported only when asked for.
 """
 
@@ -14,7 +15,7 @@ cpus.configure()  # before a trial loads torch: threads from the CPU share, shor
 
 from d2l_ext.sweep import engine, exercises, report  # noqa: E402
 
-FOLDER_NAME = "exercise{number}-{size}"  # one folder per sweep under `out`
+FOLDER_NAME = "exercise{number}-{size}"  # one folder per sweep and setting under `out`
 
 
 @dataclass
@@ -29,13 +30,28 @@ class Result:
     folder: Path = None
 
 
-def run(number, out=None, quick=False, grid=None, epochs=None, seeds=None, framework="pytorch", **engine_options):
+def size_name(quick, full_size):
+    """A setting's word in folder names: quick (nbval's), subset (the answer key's), full (all data, full width)."""
+    return "quick" if quick else "full" if full_size else "subset"
+
+
+def run(
+    number,
+    out=None,
+    quick=False,
+    grid=None,
+    epochs=None,
+    seeds=None,
+    framework="pytorch",
+    full_size=False,
+    **engine_options,
+):
     """Check the grid, train the unfinished trials (engine.run's options: ray, threads, gpus, together), report.
 
-    With `out`, trials, JSON, figure and table go to out/exercise<N>-<quick|full>/ and a rerun reuses finished
-    trials; without, nothing is written and every trial trains."""
-    configs = exercises.configs(number, quick, grid, epochs, seeds, framework)
-    folder = Path(out) / FOLDER_NAME.format(number=number, size="quick" if quick else "full") if out else None
+    With `out`, trials, JSON, figure and table go to out/exercise<N>-<quick|subset|full>/ and a rerun reuses
+    finished trials; without, nothing is written and every trial trains."""
+    configs = exercises.configs(number, quick, grid, epochs, seeds, framework, full_size)
+    folder = Path(out) / FOLDER_NAME.format(number=number, size=size_name(quick, full_size)) if out else None
     records = engine.run(configs, folder, **engine_options)
     rows = report.rows(records)
     result = Result(rows, records, report.draw(number, records, rows), report.table(number, rows), folder)

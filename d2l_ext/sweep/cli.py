@@ -1,4 +1,4 @@
-"""`python -m d2l_ext sweep --exercise 1|2|4 [--grid ...] [--quick] [--ray auto|ADDRESS] [--out DIR]`."""
+"""`python -m d2l_ext sweep --exercise 1|2|3|4 [--grid ...] [--quick|--full-size] [--ray auto|ADDRESS] [--out DIR]`."""
 
 import argparse
 from pathlib import Path
@@ -25,11 +25,19 @@ def parse_args(argv=None):
     parser.add_argument(
         "--quick",
         action=argparse.BooleanOptionalAction,
-        help=f"quick data subset and the smaller quick settings (default: {data.ENV_QUICK})",
+        help=f"the smaller quick settings, as nbval runs them (default: {data.ENV_QUICK})",
+    )
+    parser.add_argument(
+        "--full-size",
+        action="store_true",
+        help="all of Fashion-MNIST, and exercise 3's ResNet-18 at the book's width (default: the quick subset, a "
+        "quarter of the width: what a 2-core CPU affords)",
     )
     parser.add_argument("--framework", choices=exercises.FRAMEWORKS, default="pytorch")
-    parser.add_argument("--epochs", type=int, help="epochs per trial (default: 30; quick: 6)")
-    parser.add_argument("--seeds", type=numbers, help="comma-separated seeds (default: 0; quick ex. 4: 0,1)")
+    parser.add_argument(
+        "--epochs", type=int, help="epochs per trial (default: the exercise's, d2l_ext/sweep/exercises.py)"
+    )
+    parser.add_argument("--seeds", type=numbers, help="comma-separated seeds (default: 0,1,2; exercise 3: 0,1)")
     parser.add_argument("--ray", metavar="auto|ADDRESS", help="run trials as Ray tasks: a local Ray, or join a cluster")
     parser.add_argument("--cpus-per-trial", type=int, help="CPU threads of a PyTorch trial (default: all)")
     parser.add_argument("--gpus-per-trial", type=float, help="GPU share of a Ray task (default: 0.25 where GPUs are)")
@@ -38,6 +46,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.together and (args.ray or args.framework != "pytorch"):
         parser.error("--together trains in this process with pytorch: leave out --ray, or --together")
+    if args.together and args.exercise == 3:
+        parser.error("--together is for LeNet's sweeps: exercise 3's ResNet-18 trains one trial at a time")
     if args.cpus_per_trial is not None and args.framework == "tensorflow":
         parser.error("--cpus-per-trial: TensorFlow takes its threads from the CPU share when it loads; leave it out")
     if args.cpus_per_trial is not None and args.cpus_per_trial < 1:
@@ -48,7 +58,7 @@ def parse_args(argv=None):
         parser.error(f"--gpus-per-trial {args.gpus_per_trial}: must be a share of one GPU, 0 to 1")
     try:
         args.quick = data.quick_mode() if args.quick is None else args.quick
-        exercises.configs(args.exercise, args.quick, args.grid, args.epochs, args.seeds, args.framework)
+        exercises.configs(args.exercise, args.quick, args.grid, args.epochs, args.seeds, args.framework, args.full_size)
     except ValueError as e:  # a refused grid value, seed or epoch count, or a bad D2L_EXT_QUICK
         parser.error(str(e))
     return args
@@ -65,6 +75,7 @@ def main(argv=None):
         epochs=args.epochs,
         seeds=args.seeds,
         framework=args.framework,
+        full_size=args.full_size,
         ray=args.ray,
         threads=args.cpus_per_trial,
         gpus=args.gpus_per_trial,

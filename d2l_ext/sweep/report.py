@@ -34,6 +34,20 @@ def rows(records):
     return found
 
 
+def within_spread(found):
+    """The grid values whose seeds' final test accuracies overlap the best value's (min-max): no measurable difference
+    from the best with these seeds; the best value itself first."""
+    best = max(found, key=lambda r: r["test_acc"])
+    overlapping = [r["value"] for r in found if r is not best and r["test_acc_max"] >= best["test_acc_min"]]
+    return [best["value"]] + overlapping
+
+
+def mean_curve(records, value, key):
+    """The per-epoch mean over seeds of `key` for one grid value."""
+    mine = [r["epochs"] for r in records if r["config"]["value"] == value]
+    return [statistics.mean(epochs[i][key] for epochs in mine) for i in range(len(mine[0]))]
+
+
 def table(number, found):
     """The rows as a Markdown table (final figures are after the last epoch; mean over seeds, with min-max)."""
     label = exercises.exercise(number).label
@@ -51,18 +65,18 @@ def table(number, found):
 
 
 def draw(number, records, found):
-    """The exercise's figure as PNG bytes: accuracy against its grid, or curves per power."""
+    """The exercise's figure as PNG bytes: accuracy against its grid, or mean curves per power or schedule."""
     label = exercises.exercise(number).label
 
     def on(left, right):
-        if number == 2:
-            for r in records:
-                epochs = [e["epoch"] for e in r["epochs"]]
-                name = f"power {r['config']['value']}"
-                left.plot(epochs, [e["lr"] for e in r["epochs"]], label=name)
-                right.plot(epochs, [e["test_acc"] for e in r["epochs"]], label=name)
+        if number in (2, 3):
+            epochs = [e["epoch"] for e in records[0]["epochs"]]
+            for r in found:
+                name = f"power {r['value']}" if number == 2 else r["value"]
+                left.plot(epochs, mean_curve(records, r["value"], "lr"), label=name)
+                right.plot(epochs, mean_curve(records, r["value"], "test_acc"), label=name)
             left.set(xlabel="epoch", ylabel="learning rate")
-            right.set(xlabel="epoch", ylabel="test accuracy")
+            right.set(xlabel="epoch", ylabel=f"test accuracy (mean of {len(found[0]['seeds'])} seeds)")
         else:
             x = [r["value"] for r in found]
             err = [
@@ -81,8 +95,10 @@ def draw(number, records, found):
                 right.set_xscale("log")
         left.legend(fontsize=8)
 
-    quick = " (quick)" if records[0]["config"]["quick"] else ""
-    return figures.two_panels_png(on, f"exercise {number}: {label}{quick}, {records[0]['device']}")
+    config = records[0]["config"]
+    data = "quick subset" if config["quick"] else "all data"
+    title = f"exercise {number}: {label}, {config['net']}, {data}, {config['epochs']} epochs, {records[0]['device']}"
+    return figures.two_panels_png(on, title)
 
 
 def write(folder, number, found, png, text, records):

@@ -11,7 +11,8 @@ from d2l_ext import provenance
 from d2l_ext.fast.runner import BATCH_SIZE, summary
 from d2l_ext.sweep import exercises
 
-TRAINERS = {}  # (framework, quick, threads) -> Trainer: data and warm-up once per process (a Ray worker keeps its own)
+# (framework, quick, threads, net) -> Trainer: data and warm-up once per process (a Ray worker keeps its own)
+TRAINERS = {}
 DISTRIBUTIONS = {"pytorch": "torch", "tensorflow": "tensorflow"}
 
 
@@ -40,11 +41,13 @@ def stack(framework, device):
     }
 
 
-def trainer(framework, quick, threads):
-    """This process's fast-runner Trainer for a framework and data size, on `threads` CPU threads."""
-    key = (framework, quick, threads)
+def trainer(framework, quick, threads, net="lenet"):
+    """This process's fast-runner Trainer for a framework, data size and net, on `threads` CPU threads."""
+    key = (framework, quick, threads, net)
     if key not in TRAINERS:
-        TRAINERS[key] = backend(framework, threads).Trainer(BATCH_SIZE, quick)
+        module = backend(framework, threads)
+        options = {} if net == "lenet" else {"net": module.named_net(net)}  # other nets: PyTorch's (exercises.py)
+        TRAINERS[key] = module.Trainer(BATCH_SIZE, quick, **options)
     return TRAINERS[key]
 
 
@@ -65,7 +68,7 @@ def record(config, history, threads, start, together=1):
 def run_trial(config, threads):
     """Train one trial (a config from exercises.configs) here, on `threads` CPU threads; its record."""
     start = time.monotonic()
-    fit = trainer(config["framework"], config["quick"], threads)
+    fit = trainer(config["framework"], config["quick"], threads, config["net"])
     history = fit.train(exercises.rates(config), seed=config["seed"])
     return record(config, history, threads, start)
 
