@@ -96,6 +96,7 @@ def test_sweep_trains_a_quick_sweep_and_writes_its_trials_json_figure_and_table(
     assert "| constant learning rate |" in done.stdout and "wrote" in done.stdout and "(2 trials)" in done.stdout
 
 
+@pytest.mark.pinned_lane(reason="the other lanes train exercise 3's ResNet in the answer key's nbval (its quick cell)")
 def test_sweep_trains_exercise_3s_resnet_and_names_its_net_and_data(real_data, tmp_path):
     done = succeeded(python("-m", "d2l_ext", "sweep", "--exercise", "3", "--quick", "--grid", "cosine",
                             "--out", str(tmp_path)))  # fmt: skip

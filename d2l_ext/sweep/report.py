@@ -42,10 +42,9 @@ def within_spread(found):
     return [best["value"]] + overlapping
 
 
-def mean_curve(records, value, key):
-    """The per-epoch mean over seeds of `key` for one grid value."""
-    mine = [r["epochs"] for r in records if r["config"]["value"] == value]
-    return [statistics.mean(epochs[i][key] for epochs in mine) for i in range(len(mine[0]))]
+def seed_curves(records, value, key):
+    """Per epoch, every seed's `key` for one grid value: [(seed 0's, seed 1's, ...), ...]."""
+    return list(zip(*([e[key] for e in r["epochs"]] for r in records if r["config"]["value"] == value)))
 
 
 def table(number, found):
@@ -73,10 +72,14 @@ def draw(number, records, found):
             epochs = [e["epoch"] for e in records[0]["epochs"]]
             for r in found:
                 name = f"power {r['value']}" if number == 2 else r["value"]
-                left.plot(epochs, mean_curve(records, r["value"], "lr"), label=name)
-                right.plot(epochs, mean_curve(records, r["value"], "test_acc"), label=name)
+                left.plot(epochs, [seeds[0] for seeds in seed_curves(records, r["value"], "lr")], label=name)
+                accs = seed_curves(records, r["value"], "test_acc")
+                (line,) = right.plot(epochs, [statistics.mean(seeds) for seeds in accs], label=name)
+                right.fill_between(
+                    epochs, list(map(min, accs)), list(map(max, accs)), color=line.get_color(), alpha=0.15
+                )
             left.set(xlabel="epoch", ylabel="learning rate")
-            right.set(xlabel="epoch", ylabel=f"test accuracy (mean of {len(found[0]['seeds'])} seeds)")
+            right.set(xlabel="epoch", ylabel="test accuracy (band: seeds' min-max)")
         else:
             x = [r["value"] for r in found]
             err = [
