@@ -14,6 +14,7 @@ cpus.configure()  # before torch loads: threads from the CPU share, short OpenMP
 
 import torch  # noqa: E402
 
+from d2l_ext import determinism  # noqa: E402
 from d2l_ext.stateless import PolynomialDecay  # noqa: E402
 
 # the paper's section 5.1: theta1 ~ N(0, 10), theta2 ~ N(0, 1), x ~ N(theta1, 2) / 2 + N(theta1 + theta2, 2) / 2
@@ -36,13 +37,8 @@ class SGLD(torch.optim.Optimizer):
 
     def __init__(self, params, schedule, data_size, noise=True, generator=None):
         super().__init__(params, {"lr": schedule(0)})
-        self.schedule, self.data_size, self.noise, self.generator, self.updates = (
-            schedule,
-            data_size,
-            noise,
-            generator,
-            0,
-        )
+        self.schedule, self.data_size, self.noise, self.generator = schedule, data_size, noise, generator
+        self.updates = 0
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -87,10 +83,14 @@ def grid_edges(grid=GRID):
     return tuple(torch.arange(lo, hi + width / 2, width, dtype=torch.float64) for lo, hi in ((lo1, hi1), (lo2, hi2)))
 
 
+def grid_centres(grid=GRID):
+    """The cell centres along theta1 and theta2."""
+    return tuple((edges[1:] + edges[:-1]) / 2 for edges in grid_edges(grid))
+
+
 def grid_posterior(x, grid=GRID):
     """The exact posterior's mass per cell (evaluated at cell centres, normalised over the grid): (cells1, cells2)."""
-    e1, e2 = grid_edges(grid)
-    c1, c2 = (e1[1:] + e1[:-1]) / 2, (e2[1:] + e2[:-1]) / 2
+    c1, c2 = grid_centres(grid)
     theta = torch.stack(torch.meshgrid(c1, c2, indexing="ij"), -1)
     log_post = log_prior(theta) + log_likelihood(theta, x).sum(-1)
     return torch.softmax(log_post.flatten(), 0).reshape(log_post.shape)
@@ -158,8 +158,6 @@ def test_probabilities(trainer, net):
 def lenet(trainer, noise, seed=0, epochs=LENET_EPOCHS):
     """Train the chapter's LeNet by SGLD (noise=False: SGD at the same rates): test probabilities of the last state,
     averaged over the samples (states of the second half of the epochs), and the number of samples."""
-    from d2l_ext import determinism
-
     determinism.seed_everything(torch.manual_seed, seed)
     net, (X_all, y_all) = trainer.new_net(), trainer.train_data
     n, updates = len(y_all), epochs * math.ceil(len(y_all) / trainer.batch_size)
@@ -205,8 +203,7 @@ def toy_figure(posterior, runs, grid=GRID):
     """PNG bytes: each run's states (a 2-D histogram) over the exact posterior's contours; runs: {title: states}."""
     from d2l_ext import figures
 
-    e1, e2 = grid_edges(grid)
-    c1, c2 = (e1[1:] + e1[:-1]) / 2, (e2[1:] + e2[:-1]) / 2
+    (e1, e2), (c1, c2) = grid_edges(grid), grid_centres(grid)
 
     def on(*axes):
         for ax, (title, states) in zip(axes, runs.items()):

@@ -117,9 +117,10 @@ def named_net(name):
     if name == "lenet":
         return net_fn
     kind, _, divisor = name.partition("/")
-    if kind != "resnet18" or not (divisor or "1").isdigit() or int(divisor or "1") < 1:
+    divisor = divisor or "1"
+    if kind != "resnet18" or not divisor.isdigit() or int(divisor) < 1:
         raise ValueError(f"net {name!r}: choose 'lenet', 'resnet18' or 'resnet18/D' (a whole divisor of its width)")
-    return functools.partial(resnet18, int(divisor or "1"))
+    return functools.partial(resnet18, int(divisor))
 
 
 def epoch_rates(net, train_iter, test_iter, num_epochs, loss, trainer, device, scheduler=None):

@@ -127,16 +127,21 @@ def schedule(config):
     return CosineSchedule(cosine_horizon(epochs), base_lr=BASE_LR, final_lr=FINAL_LR, warmup_steps=value)
 
 
+def constant_rate(config):
+    """The rate of a trial whose schedule is None: exercise 1's grid value, exercise 3's BASE_LR."""
+    return BASE_LR if config["exercise"] == 3 else config["value"]
+
+
 def describe(config):
     """The trial's schedule in words, e.g. 'PolyScheduler(max_update=30, ...)'."""
     found = schedule(config)
-    return f"constant lr={BASE_LR if config['exercise'] == 3 else config['value']!r}" if found is None else repr(found)
+    return f"constant lr={constant_rate(config)!r}" if found is None else repr(found)
 
 
 def rates(config):
     """The trial's learning rate per epoch, as the fast runner's Trainer takes a run: epoch e at schedule(e)."""
-    found, constant = schedule(config), BASE_LR if config["exercise"] == 3 else config["value"]
-    return [constant if found is None else found(epoch) for epoch in range(config["epochs"])]
+    found = schedule(config)
+    return [constant_rate(config) if found is None else found(epoch) for epoch in range(config["epochs"])]
 
 
 def repeated(values):
