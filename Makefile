@@ -54,14 +54,17 @@ PY_COLAB := $(VENV_COLAB)/bin/python
 STAMP_COLAB := $(VENV_COLAB)/.installed
 PYTHON_COLAB ?= $(shell python3 -m tools.pins $(COLAB_ENV) --interpreter)
 
-.PHONY: help venv data notebooks check-generated lint run exercises test test-browser browser lab \
+.PHONY: help venv data notebooks check-generated lint run exercises assignment grade test test-browser browser html mathjax lab \
 	bench classroom-budget clean-venv venv-current test-current run-current venv-colab test-colab
 
 help:
 	@echo "make run [QUICK=1]   execute the three notebooks in place (full data: ~1 h on a 2-core CPU)"
 	@echo "make exercises [QUICK=1] execute the answer key notebooks/exercises-pytorch.ipynb (about 35 min on 2 cores)"
+	@echo "make assignment      the assignment's autograder and teacher's notebook -> build/assignment (docs/classroom.md)"
+	@echo "make grade SUBMISSIONS=DIR  grade handed-in notebooks with it -> build/grades/scores.csv"
 	@echo "make test            pytest: lint, generated-code check, unit tests, nbval on the notebooks (quick mode)"
-	@echo "make test-browser    JupyterLab in Chromium: open, run, restart-and-run-all, Japanese UI (screenshots: build/browser)"
+	@echo "make html            the chapter as one web page, framework tabs, offline -> build/html/index.html"
+	@echo "make test-browser    JupyterLab and the page in Chromium: open, run, tabs, math, Japanese (screenshots: build/browser)"
 	@echo "make test-current    the same tests on Python 3.12, NumPy 2, newest frameworks (no MXNet there)"
 	@echo "make test-colab      on Google Colab's runtime (Python 3.13): the first cell installs d2l_ext, then the tests"
 	@echo "make run-current     execute them there, as copies in build/current-run (QUICK=1, TABS_CURRENT=pytorch)"
@@ -88,7 +91,9 @@ $(STAMP): environment.yml tools/pins.py pyproject.toml
 	  exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	"$(PYTHON)" -m tools.pins > $(VENV)/requirements.txt
+	"$(PYTHON)" -m tools.pins --no-deps > $(VENV)/requirements-no-deps.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r $(VENV)/requirements-no-deps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(call kernel,$(PY))
 	touch $(STAMP)
@@ -148,11 +153,33 @@ run: $(STAMP) data
 exercises: $(STAMP) data
 	D2L_EXT_QUICK=$(QUICK) $(PY) -m tools.execute notebooks/exercises-pytorch.ipynb
 
+# the teacher's side of the assignment (docs/classroom.md): build/assignment/autograder/ (solutions, rubrics, the zip);
+# make grade SUBMISSIONS=folder: otter run on each notebook there, scores in build/grades/scores.csv
+assignment: $(STAMP)
+	$(PY) -m tools.assignment build
+
+grade: assignment data
+	@[ -n "$(SUBMISSIONS)" ] || { echo "error: make grade needs SUBMISSIONS=<folder of handed-in .ipynb>" >&2; exit 1; }
+	$(PY) -m tools.assignment grade "$(SUBMISSIONS)"
+
 test: $(STAMP) data
 	$(PY) -m pytest
 
-test-browser: $(STAMP) data browser
-	$(PY) -m pytest -m browser -n 0 tests/test_browser.py
+test-browser: $(STAMP) data browser html
+	$(PY) -m pytest -m browser -n 0 tests/test_browser.py tests/test_page.py
+
+# the chapter as one web page, offline, from the committed notebooks (tools/page.py): build/html/index.html
+html: $(STAMP) mathjax
+	$(PY) -m tools.page
+
+mathjax:
+	@if [ -f /usr/share/javascript/mathjax/MathJax.js ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "== installing Debian's libjs-mathjax"; \
+	  apt-get install -y -qq libjs-mathjax >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq libjs-mathjax >/dev/null; }; \
+	else echo "error: make html serves Debian's MathJax from the page: sudo apt-get install libjs-mathjax" >&2; \
+	  exit 1; fi
 
 browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \

@@ -105,9 +105,8 @@ def no_data_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def repository_copy(tmp_path):
-    """A copy of the repository's tracked files (no venv, no build output), for commands that write into it."""
+def copy_repository(copy):
+    """Copy the repository's tracked files (no venv, no build output) to `copy`, for commands that write into it."""
     import shutil
     import subprocess
 
@@ -119,12 +118,17 @@ def repository_copy(tmp_path):
         check=True,
         timeout=60,
     ).stdout
-    copy = tmp_path / "repository"
     for name in filter(None, listed.decode().split("\0")):
         if (root / name).exists():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, copy / name)
     return copy
+
+
+@pytest.fixture
+def repository_copy(tmp_path):
+    """A copy of the repository's tracked files, for commands that write into it."""
+    return copy_repository(tmp_path / "repository")
 
 
 # ---- frameworks, each skipped where it is not installed ----

@@ -44,6 +44,9 @@ return panel.content.widgets.map((cell, i) => ({
   figures: cell.model.type === 'code' ? cell.model.outputs.toJSON().filter(
     o => o.data && (o.data['image/svg+xml'] || o.data['image/png'])).length : 0,
   rendered: cell.node.querySelectorAll('.jp-OutputArea-output .jp-RenderedSVG, .jp-OutputArea-output img').length,
+  source: cell.model.sharedModel.getSource(),
+  text: cell.model.type === 'code' ? cell.model.outputs.toJSON().map(o => [].concat(o.text || (o.data || {})['text/plain']
+    || []).join('')).join('') : '',  // from the model: JupyterLab leaves cells out of view unrendered
 }));"""
 )
 RUN_CELL = (
@@ -184,8 +187,9 @@ class Lab:
         self.log.close()
 
 
-def chromium():
-    """Headless Debian Chromium under chromedriver; a clear error naming the packages when either is missing."""
+def chromium(log_requests=False):
+    """Headless Debian Chromium under chromedriver (with `log_requests`, its network events in the performance log);
+    a clear error naming the packages when either is missing."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
         raise RuntimeError(
@@ -204,6 +208,8 @@ def chromium():
         "--lang=en-US",
     ):
         options.add_argument(flag)
+    if log_requests:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(PAGE_S)
     return driver

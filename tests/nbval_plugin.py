@@ -1,9 +1,9 @@
 """A pytest plugin for nbval (loaded by pyproject.toml's addopts): quick mode unless D2L_EXT_QUICK says otherwise,
-the payloads it does not compare, stderr streams that hold only framework log lines left out, the MXNet notebook
-skipped where MXNet is not installed (the current lane), in cells whose values are not compared the figures and
-tables the stored outputs hold (the answer key's sweeps), and, in quick mode, a student's memory budget, the bands
-each training's final figures must land in (tests/bands.json, measured on the same code) and a train point in every
-epoch of its figure."""
+the payloads it does not compare, stderr streams that hold only framework log lines left out, the MXNet notebook and
+the assignment skipped where MXNet or otter-grader is not installed (the other lanes), in cells whose values are not
+compared the figures and tables the stored outputs hold (the answer key's sweeps), and, in quick mode, a student's
+memory budget, the bands each training's final figures must land in (tests/bands.json, measured on the same code)
+and a train point in every epoch of its figure."""
 
 import importlib.util
 import json
@@ -31,6 +31,7 @@ PEAK_RSS = re.compile(r"^VmHWM:\s+(\d+) kB$", re.MULTILINE)  # /proc/<pid>/statu
 TRAIN_LINES = ("train loss", "train acc")  # the chapter's loops add them every 50 minibatches (TensorFlow: per epoch)
 # a cell tagged nbval-ignore-output that stored one of these must make it again: its values vary, not its content
 MUST_RETURN = ("image/png", "image/svg+xml", "text/markdown")
+OTTER_LOG = Path(__file__).resolve().parent.parent / "notebooks" / ".OTTER_LOG"  # otter-grader's, in the cwd
 
 
 def without_empty_logs(cell, outputs):
@@ -68,6 +69,15 @@ def pytest_configure(config):
     os.environ.setdefault(ENV_QUICK, "1")
     for var, value in TEST_THREADS.items():
         os.environ.setdefault(var, value)
+    if not hasattr(config, "workerinput"):  # the controller
+        config.otter_log_before = OTTER_LOG.exists()
+
+
+def pytest_unconfigure(config):
+    """The log otter-grader's checks write beside the assignment (the kernel's working folder) removed, unless it was
+    there before the session (a student's own)."""
+    if getattr(config, "otter_log_before", True) is False:
+        OTTER_LOG.unlink(missing_ok=True)
 
 
 def pytest_collectstart(collector):
@@ -76,19 +86,28 @@ def pytest_collectstart(collector):
         collector.skip_compare += NBVAL_SKIP
 
 
-MXNET_NOTEBOOK = "lr-scheduler-mxnet.ipynb"
-NO_MXNET = (
-    "MXNet is not installed: MXNet 1.9.1 needs NumPy < 1.24, so the current lane (environment-current.yml) "
-    "leaves it out; `make test` runs this notebook in the pinned lane"
-)
+# notebook -> (the module it needs, why a lane without it skips the notebook)
+NEEDS = {
+    "lr-scheduler-mxnet.ipynb": (
+        "mxnet",
+        "MXNet is not installed: MXNet 1.9.1 needs NumPy < 1.24, so the current lane (environment-current.yml) "
+        "leaves it out; `make test` runs this notebook in the pinned lane",
+    ),
+    "assignment-pytorch.ipynb": (
+        "otter",
+        "otter-grader is not installed: the assignment's checks are environment.yml's and the class image's (on "
+        "Colab otter-grader fetches its tests from a web address, which this project has not); `make test` runs "
+        "this notebook in the pinned lane",
+    ),
+}
 
 
 def pytest_collection_modifyitems(items):
-    """Skip the MXNet notebook's cells, saying why, where MXNet is not installed."""
-    if importlib.util.find_spec("mxnet") is None:
-        for item in items:
-            if Path(str(item.fspath)).name == MXNET_NOTEBOOK:
-                item.add_marker(pytest.mark.skip(reason=NO_MXNET))
+    """Skip the cells of a notebook whose module is not installed in this lane, saying why."""
+    for item in items:
+        module, why = NEEDS.get(Path(str(item.fspath)).name, (None, None))
+        if module and importlib.util.find_spec(module) is None:
+            item.add_marker(pytest.mark.skip(reason=why))
 
 
 def band_for(item):

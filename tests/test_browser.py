@@ -2,13 +2,14 @@
 committed notebook without marking it modified, runs its cells without an error and with every figure drawn (the
 chapter's `train` made a no-op: the trainings' own cells define what later cells use), runs one notebook whole
 after *Restart Kernel and Run All* in quick mode with one real training (the kernels' startup file lets only the
-first `train` call train), and speaks Japanese."""
+first `train` call train), opens the assignment's student notebook, whose cells run and whose checks say
+"unanswered" in Japanese, and speaks Japanese."""
 
 import pytest
 
 pytest.importorskip("selenium", reason="Selenium is one of environment.yml's development pins: `make test-browser`")
 from tests import lab_browser as lb  # noqa: E402
-from tools import chapter, notebooks
+from tools import assignment, chapter, notebooks
 
 pytestmark = pytest.mark.browser
 TRAINING = notebooks.IGNORE_OUTPUT_TAG
@@ -31,9 +32,9 @@ def browser():
     driver.quit()
 
 
-def open_notebook(browser, lab, tab):
-    """Open a tab's notebook in JupyterLab and wait until its kernel is idle."""
-    browser.get(lab.url(f"lab/tree/{notebooks.notebook_path(tab).name}"))
+def open_notebook(browser, lab, tab=None, name=None):
+    """Open a tab's notebook (or the one named) in JupyterLab and wait until its kernel is idle."""
+    browser.get(lab.url(f"lab/tree/{name or notebooks.notebook_path(tab).name}"))
     lb.wait_for(browser, lb.READY, lb.START_S)
 
 
@@ -73,6 +74,20 @@ def test_restart_kernel_and_run_all_in_quick_mode_runs_every_cell(browser, lab):
     assert not problems(code), problems(code)
     trainings = [c for c in code if TRAINING in c["tags"]]
     assert trainings[0]["figures"] == 1 and all(c["count"] for c in trainings)  # the one real training drew its figure
+    lab.shutdown_kernels()
+
+
+def test_the_blank_assignment_opens_clean_and_runs_with_each_check_saying_unanswered(browser, lab):
+    open_notebook(browser, lab, name=assignment.NOTEBOOK.name)
+    assert browser.execute_async_script(lb.DIRTY) is False, "opening the notebook marked it modified"
+    code = [c for c in browser.execute_script(lb.CELLS) if c["type"] == "code"]
+    for cell in code:
+        assert browser.execute_async_script(lb.RUN_CELL, cell["index"]) == "ok"
+    ran = [c for c in browser.execute_script(lb.CELLS) if c["type"] == "code"]
+    lb.screenshot(browser, "assignment-blank")
+    assert all(c["count"] for c in ran) and not problems(ran), problems(ran)
+    checks = [c for c in ran if c["source"].startswith("grader.check(")]
+    assert checks and all("まだ答えていません" in c["text"] for c in checks), [c["text"][:200] for c in checks]
     lab.shutdown_kernels()
 
 

@@ -96,6 +96,12 @@ def test_training_cells_and_only_they_carry_the_ignore_output_tag(tab):
     ]
 
 
+def test_a_raw_block_is_a_raw_cell_in_every_tab_between_the_text():
+    cells = chapter.parse("Intro\n```{.raw}\n# BEGIN QUESTION\nname: q1\n```\nMore\n")
+    want = [("markdown", "Intro"), ("raw", "# BEGIN QUESTION\nname: q1"), ("markdown", "More")]
+    assert all(chapter.tab_cells(cells, tab) == want for tab in chapter.TABS)
+
+
 def test_committed_notebooks_and_generated_code_match_the_chapter():
     assert build.main(["check"]) == 0
 

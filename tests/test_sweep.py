@@ -176,6 +176,14 @@ def test_without_a_folder_a_sweep_writes_nothing_and_trains_every_time(tmp_path,
 
 
 @pytest.mark.usefixtures("real_data")
+def test_given_no_folder_a_sweep_keeps_and_reuses_trials_in_the_variables_store(torch, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(sweep.ENV_STORE, str(tmp_path))  # as grading sets it (tools/assignment.py)
+    first, again = (sweep.run(1, quick=True, grid=(0.1,), epochs=1, seeds=(0,)) for _ in range(2))
+    assert first.folder == again.folder == tmp_path / "exercise1-quick" and again.records == first.records
+    assert capsys.readouterr().out.count("reused from") == 1
+
+
+@pytest.mark.usefixtures("real_data")
 @pytest.mark.parametrize("given", [None, "0", "1"], ids=["unset", "0", "1"])
 def test_a_quick_sweep_leaves_the_callers_environment_as_it_was(torch, monkeypatch, given):
     monkeypatch.delenv(data.ENV_QUICK, raising=False) if given is None else monkeypatch.setenv(data.ENV_QUICK, given)

@@ -2,7 +2,8 @@
 
 repo2docker (what BinderHub and many JupyterHub deployments build images with) reads binder/ before the top level:
 binder/environment.yml (generated here: environment.yml's Python and runtime pins, none marked `development`),
-apt.txt, postBuild and start (small, hand-written, tested).
+binder/requirements-no-deps.txt (generated: the pins marked `no-deps`, which postBuild installs without their
+dependencies), apt.txt, postBuild and start (small, hand-written, tested).
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from tools import pins
 
 BINDER = Path(__file__).resolve().parent.parent / "binder"
 IMAGE_ENVIRONMENT = BINDER / "environment.yml"
+IMAGE_NO_DEPS = BINDER / "requirements-no-deps.txt"
 HEADER = (
     "# generated from environment.yml by `make notebooks` (tools/binder.py): edit that file, never this one.\n"
     "# What a student's notebooks need; the pins environment.yml marks `development` are left out.\n"
@@ -29,13 +31,22 @@ def render():
     return HEADER + yaml.safe_dump(image, sort_keys=False)
 
 
+def render_no_deps():
+    """binder/requirements-no-deps.txt's text: the runtime pins marked `no-deps`, under HEADER."""
+    return HEADER + pins.requirements(pins.ENVIRONMENT, with_no_deps=True, runtime_only=True)
+
+
+RENDERED = {IMAGE_ENVIRONMENT: render, IMAGE_NO_DEPS: render_no_deps}
+
+
 def generate():
-    """Write binder/environment.yml."""
-    write_atomic(IMAGE_ENVIRONMENT, render())
-    print(f"wrote {IMAGE_ENVIRONMENT.relative_to(BINDER.parent)}")
+    """Write binder/environment.yml and binder/requirements-no-deps.txt."""
+    for path, text in RENDERED.items():
+        write_atomic(path, text())
+        print(f"wrote {path.relative_to(BINDER.parent)}")
 
 
 def check():
-    """Lines naming a drift of binder/environment.yml from environment.yml (empty when in sync)."""
-    have = IMAGE_ENVIRONMENT.read_text(encoding="utf-8") if IMAGE_ENVIRONMENT.exists() else None
-    return [] if have == render() else [f"{IMAGE_ENVIRONMENT}: differs from environment.yml"]
+    """Lines naming a drift of binder's generated files from environment.yml (empty when in sync)."""
+    drifted = [p for p, text in RENDERED.items() if not p.exists() or p.read_text(encoding="utf-8") != text()]
+    return [f"{path}: differs from environment.yml" for path in drifted]

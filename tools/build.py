@@ -1,8 +1,9 @@
-"""`python -m tools.build generate|check`: the notebooks and generated code from the chapter, binder/ from the pins."""
+"""`python -m tools.build generate|check`: the notebooks and generated code from the chapter, the answer key and the
+assignment from their sources, binder/ from the pins."""
 
 import sys
 
-from tools import answer_key, binder, codegen, notebooks
+from tools import answer_key, assignment, binder, codegen, notebooks
 
 USAGE = "usage: python -m tools.build generate|check"
 
@@ -13,10 +14,11 @@ def main(argv):
         codegen.generate()
         notebooks.generate()
         answer_key.generate()
+        assignment.generate()
         binder.generate()
         return 0
     if argv == ["check"]:
-        problems = codegen.check() + notebooks.check() + answer_key.check() + binder.check()
+        problems = codegen.check() + notebooks.check() + answer_key.check() + assignment.check() + binder.check()
         for line in problems:
             print(line, file=sys.stderr)
         if problems:

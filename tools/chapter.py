@@ -11,6 +11,7 @@ CHAPTER = Path(__file__).resolve().parent.parent / "notebooks" / "lr-scheduler.m
 
 CODE_START = re.compile(r"^```\{\.python \.input\}\s*$")
 CODE_END = re.compile(r"^```\s*$")
+RAW_START = re.compile(r"^```\{\.raw\}\s*$")  # a raw cell in every tab: the assignment's otter-grader markers
 TAB_LINE = re.compile(r"^#@tab\s+(?P<tabs>.+?)\s*$")
 BEGIN_TAB = re.compile(r"^:begin_tab:`(?P<tab>[^`]*)`\s*$")
 END_TAB = re.compile(r"^:end_tab:\s*$")
@@ -26,7 +27,7 @@ class ChapterError(ValueError):
 class Cell:
     """One cell of the chapter: its kind, its verbatim text, the tabs it belongs to, its first line."""
 
-    kind: str  # "markdown" or "code"
+    kind: str  # "markdown", "code" or "raw"
     source: str
     tabs: frozenset
     line: int
@@ -77,13 +78,15 @@ def text_cells(lines, first_line):
 
 def parse(text):
     """All cells of a chapter, in order, each tagged with its tabs."""
-    cells, stretch, stretch_start, block, block_start = [], [], 1, None, 0
+    cells, stretch, stretch_start, block, block_start, raw = [], [], 1, None, 0, False
     for number, line in enumerate(text.split("\n"), start=1):
-        if block is None and CODE_START.match(line):
+        if block is None and (CODE_START.match(line) or RAW_START.match(line)):
             cells += text_cells(stretch, stretch_start)
-            block, block_start = [], number
+            block, block_start, raw = [], number, bool(RAW_START.match(line))
         elif block is not None and CODE_END.match(line):
-            cells.append(code_cell(block, block_start))
+            cells.append(
+                Cell("raw", "\n".join(block), frozenset(TABS), block_start) if raw else code_cell(block, block_start)
+            )
             block, stretch, stretch_start = None, [], number + 1
         elif block is not None:
             block.append(line)
@@ -101,13 +104,15 @@ def use_d2l_ext(source):
 
 
 def tab_cells(cells, tab):
-    """The (kind, source) cells of one tab: its code, its text with adjacent markdown merged."""
+    """The (kind, source) cells of one tab: its code and raw cells, its text with adjacent markdown merged."""
     if tab not in TABS:
         raise ChapterError(f"unknown tab {tab!r}; known tabs: {', '.join(TABS)}")
     out = []
     for cell in (c for c in cells if tab in c.tabs):
         if cell.kind == "code":
             out.append(("code", use_d2l_ext(cell.source)))
+        elif cell.kind == "raw":
+            out.append(("raw", cell.source))
         elif out and out[-1][0] == "markdown":
             out[-1] = ("markdown", out[-1][1] + "\n" + cell.source)
         else:
