@@ -45,8 +45,9 @@ return panel.content.widgets.map((cell, i) => ({
     o => o.data && (o.data['image/svg+xml'] || o.data['image/png'])).length : 0,
   rendered: cell.node.querySelectorAll('.jp-OutputArea-output .jp-RenderedSVG, .jp-OutputArea-output img').length,
   source: cell.model.sharedModel.getSource(),
-  text: cell.model.type === 'code' ? cell.model.outputs.toJSON().map(o => [].concat(o.text || (o.data || {})['text/plain']
-    || []).join('')).join('') : '',  // from the model: JupyterLab leaves cells out of view unrendered
+  // the outputs' text from the model: JupyterLab leaves cells out of view unrendered
+  text: cell.model.type === 'code' ? cell.model.outputs.toJSON()
+    .map(o => [].concat(o.text || (o.data || {})['text/plain'] || []).join('')).join('') : '',
 }));"""
 )
 RUN_CELL = (

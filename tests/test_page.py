@@ -66,6 +66,12 @@ def test_launch_links_come_from_a_github_address_and_say_why_where_there_is_none
     assert "https://hub.example/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2Fo%2Fr&branch=main" in links
 
 
+def test_without_debians_mathjax_the_build_stops_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(page, "MATHJAX", tmp_path / "mathjax")
+    with pytest.raises(page.PageError, match="apt-get install libjs-mathjax"):
+        page.copy_mathjax()
+
+
 @pytest.mark.pinned_lane(reason=SPHINX_IN_PINNED_LANE)
 def test_make_html_builds_the_pages_offline_and_says_their_size(repository_copy):
     env = {**os.environ, page.SOURCE_VAR: "https://github.com/o/r"}

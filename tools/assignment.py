@@ -5,7 +5,8 @@ The source is the chapter's markdown format (tools/chapter.py) plus ```{.raw} bl
 student notebook (solutions and hidden tests removed; public tests in its metadata, which `grader.check` runs) and
 the teacher's autograder (the notebook with solutions and rubrics, and the zip `otter run` and Gradescope take).
 The student notebook is committed, as notebooks/assignment-pytorch.ipynb, with the outputs of its blank state;
-`make assignment` writes the teacher's side to build/assignment/.
+`make assignment` writes the teacher's side to build/assignment/, `make grade SUBMISSIONS=folder` runs `otter run` on
+each handed-in notebook (the first to run a sweep trains it, the rest reuse its trials) into build/grades/.
 """
 
 import importlib.util
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -142,6 +144,7 @@ def grade(submissions, out, dist=DIST):
         raise FileNotFoundError(f"{submissions}: no submitted notebook (.ipynb) there")
     out, lines, failures = Path(out), [], []
     for submission in notebooks_in:
+        start = time.monotonic()
         scores = grade_one(autograder, submission, out / submission.stem)
         if isinstance(scores, str):
             failures.append(scores)
@@ -149,11 +152,8 @@ def grade(submissions, out, dist=DIST):
         total, possible = (sum(column) for column in zip(*scores.values()))
         lines = lines or [",".join(["submission", *scores, "total"])]
         lines.append(",".join([submission.stem, *(f"{s:g}" for s, _ in scores.values()), f"{total:g}"]))
-        print(
-            f"{submission.stem}: {total:g} / {possible:g} ("
-            + ", ".join(f"{q} {s:g}" for q, (s, _) in scores.items())
-            + ")"
-        )
+        each = ", ".join(f"{q} {s:g}" for q, (s, _) in scores.items())
+        print(f"{submission.stem}: {total:g} / {possible:g} ({each}) in {time.monotonic() - start:.0f} s")
     write_atomic(out / "scores.csv", "\n".join(lines) + "\n")
     return failures
 
@@ -165,7 +165,11 @@ def main(argv):
         if argv[:1] == ["build"] and len(argv) <= 2:
             dist = Path(argv[1]) if len(argv) == 2 else DIST
             shutil.rmtree(dist, ignore_errors=True)
-            assign(dist)
+            try:
+                assign(dist)
+            except AssignError:
+                shutil.rmtree(dist, ignore_errors=True)  # nothing half-written left
+                raise
             print(f"wrote {dist}: autograder/{NAME}.ipynb (solutions, rubrics), autograder/{AUTOGRADER_ZIP}, student/")
             return 0
         if argv[:1] == ["grade"] and len(argv) in (2, 3):
