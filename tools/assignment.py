@@ -93,17 +93,26 @@ def student(old=None):
     return nb
 
 
+def without_otter(what):
+    """True, saying so, where otter-grader is not installed (the other lanes): the assignment is .venv's to build."""
+    if importlib.util.find_spec("otter") is None:
+        print(f"{NOTEBOOK.name} not {what}: otter-grader is not installed here (.venv has it)", file=sys.stderr)
+        return True
+    return False
+
+
 def generate():
-    """Write the student notebook."""
+    """Write the student notebook (where otter-grader is installed)."""
+    if without_otter("regenerated"):
+        return
     notebooks.write(student(notebooks.read(NOTEBOOK)), NOTEBOOK)
     print(f"wrote notebooks/{NOTEBOOK.name}")
 
 
 def check():
-    """Lines naming each cell of the committed student notebook that drifted from its source (empty when in sync);
-    where otter-grader is not installed (the other lanes), none, saying so."""
-    if importlib.util.find_spec("otter") is None:
-        print(f"{NOTEBOOK.name} not checked: otter-grader is not installed here (.venv has it)", file=sys.stderr)
+    """Lines naming each cell of the committed student notebook that drifted from its source (empty when in sync;
+    and where otter-grader is not installed, saying so)."""
+    if without_otter("checked"):
         return []
     have = notebooks.read(NOTEBOOK)
     if have is None:
