@@ -104,9 +104,9 @@ NEEDS = {
 
 def pytest_collection_modifyitems(items):
     """Skip the cells of a notebook whose module is not installed in this lane, saying why."""
+    missing = {name: why for name, (module, why) in NEEDS.items() if importlib.util.find_spec(module) is None}
     for item in items:
-        module, why = NEEDS.get(Path(str(item.fspath)).name, (None, None))
-        if module and importlib.util.find_spec(module) is None:
+        if why := missing.get(Path(str(item.fspath)).name):
             item.add_marker(pytest.mark.skip(reason=why))
 
 

@@ -8,6 +8,7 @@ launch links (class JupyterHub through nbgitpuller, Binder, Colab) from the one 
 sources go to build/page/, docs/conf.py holds Sphinx's settings.
 """
 
+import base64
 import os
 import re
 import shutil
@@ -88,10 +89,8 @@ def output_markdown(output, name):
     data = output.get("data", {})
     kind = next((k for k in SHOWN if k in data), None)
     if kind == "image/svg+xml":
-        return f"![図]({name}.svg)", {f"{name}.svg": "".join(data[kind]).encode("utf-8")}
+        return f"![図]({name}.svg)", {f"{name}.svg": data[kind].encode("utf-8")}
     if kind == "image/png":
-        import base64
-
         return f"![図]({name}.png)", {f"{name}.png": base64.b64decode(data[kind])}
     if kind == "text/html":
         return fence(data[kind], "{raw} html"), {}
@@ -121,7 +120,7 @@ def tab_set(pieces):
 def chapter_markdown(links):
     """The chapter page's MyST text and the figure files it needs; PageError where a notebook lags the chapter."""
     cells = chapter.read_chapter()
-    labels = set(LABEL.findall(chapter.CHAPTER.read_text(encoding="utf-8")))
+    labels = {label for cell in cells if cell.kind == "markdown" for label in LABEL.findall(cell.source)}
     executed = {tab: iter(executed_cells(tab)) for tab in chapter.TABS}
     blocks, files, group = [], {}, {}
     for cell in cells:
